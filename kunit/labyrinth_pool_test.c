@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: a pool's grants, frees, bulk calls, exhaustion, stealing and every
+ * refused misuse, from process context.
+ */
+
+#include <kunit/test.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include "../labyrinth_internal.h"
+
+#define TEST_FRAMES	96
+
+static void labyrinth_pool_exit(void *data)
+{
+	labyrinth_pool_destroy(data);
+}
+
+/* A pool destroyed when the test ends, whether it passed or not. */
+static struct labyrinth_pool *test_pool(struct kunit *test, unsigned int nr_frames)
+{
+	struct labyrinth_pool *pool = labyrinth_pool_create("kunit", nr_frames);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	return pool;
+}
+
+static struct labyrinth_stats test_stats(struct labyrinth_pool *pool)
+{
+	struct labyrinth_stats st;
+
+	labyrinth_pool_read_stats(pool, &st);
+	return st;
+}
+
+static void test_round_trip(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	struct labyrinth_stats st;
+	void *p;
+
+	p = labyrinth_pool_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(p));
+	memset(p, 0xa5, PAGE_SIZE);
+	st = test_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.owned, 1);
+	KUNIT_EXPECT_EQ(test, st.grants, 1);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	st = test_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.owned, 0);
+	KUNIT_EXPECT_EQ(test, st.frees, 1);
+	KUNIT_EXPECT_EQ(test, st.nr_frames, TEST_FRAMES);
+}
+
+static void test_direct_mapped(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void *p = labyrinth_pool_alloc(pool);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, virt_addr_valid(p));
+	KUNIT_EXPECT_PTR_EQ(test, page_address(virt_to_page(p)), p);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+}
+
+static void test_first_grant_is_zeroed(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void *p = labyrinth_pool_alloc(pool);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+}
+
+/* Exactly nr_frames grants succeed, all distinct, then NULL. */
+static void test_exhaustion(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void **got = kunit_kcalloc(test, TEST_FRAMES, sizeof(*got), GFP_KERNEL);
+	unsigned int i, j;
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	for (i = 0; i < TEST_FRAMES; i++) {
+		got[i] = labyrinth_pool_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, got[i], "grant %u of %u", i, TEST_FRAMES);
+	}
+	KUNIT_EXPECT_NULL(test, labyrinth_pool_alloc(pool));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).failures, 1);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, TEST_FRAMES);
+	for (i = 0; i < TEST_FRAMES; i++)
+		for (j = i + 1; j < TEST_FRAMES; j++)
+			KUNIT_ASSERT_PTR_NE(test, got[i], got[j]);
+	for (i = 0; i < TEST_FRAMES; i++)
+		KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, got[i]));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+}
+
+/* A frame freed when the pool is empty is the next one granted. */
+static void test_refill_after_exhaustion(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void **got = kunit_kcalloc(test, TEST_FRAMES, sizeof(*got), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	for (i = 0; i < TEST_FRAMES; i++)
+		KUNIT_ASSERT_NOT_NULL(test, got[i] = labyrinth_pool_alloc(pool));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, got[TEST_FRAMES / 2]));
+	KUNIT_EXPECT_PTR_EQ(test, labyrinth_pool_alloc(pool), got[TEST_FRAMES / 2]);
+	KUNIT_EXPECT_NULL(test, labyrinth_pool_alloc(pool));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, TEST_FRAMES));
+}
+
+/*
+ * With the home region full, grants come from other CPUs' regions and are
+ * counted as steals; nothing stays stranded.
+ */
+static void test_steal_from_other_regions(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void **got = kunit_kcalloc(test, TEST_FRAMES, sizeof(*got), GFP_KERNEL);
+	unsigned int i, home_frames;
+
+	if (nr_cpu_ids < 2)
+		kunit_skip(test, "needs more than one CPU region");
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	migrate_disable();
+	home_frames = labyrinth_region_frames(pool, raw_smp_processor_id());
+	for (i = 0; i < TEST_FRAMES; i++)
+		got[i] = labyrinth_pool_alloc(pool);
+	migrate_enable();
+	for (i = 0; i < TEST_FRAMES; i++)
+		KUNIT_EXPECT_NOT_NULL(test, got[i]);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).steals, TEST_FRAMES - home_frames);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, TEST_FRAMES));
+}
+
+static void test_pool_smaller_than_cpus(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, 1);
+	void *p = labyrinth_pool_alloc(pool);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, labyrinth_pool_alloc(pool));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_EXPECT_PTR_EQ(test, labyrinth_pool_alloc(pool), p);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+}
+
+static void test_frame_index_bijective(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	unsigned int index, seen = 0, i;
+
+	for (i = 0; i < labyrinth_index_limit(pool); i++) {
+		if (!pool->frame_addr[i])
+			continue;
+		seen++;
+		KUNIT_ASSERT_EQ(test, 0, labyrinth_frame_index(pool, (void *)pool->frame_addr[i],
+							       &index));
+		KUNIT_EXPECT_EQ(test, index, i);
+	}
+	KUNIT_EXPECT_EQ(test, seen, TEST_FRAMES);
+}
+
+static void test_bulk_round_trip(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void **got = kunit_kcalloc(test, TEST_FRAMES + 1, sizeof(*got), GFP_KERNEL);
+	unsigned int i, j;
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_ASSERT_EQ(test, labyrinth_pool_alloc_bulk(pool, got, 40), 40);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 40);
+	KUNIT_EXPECT_EQ(test, labyrinth_pool_alloc_bulk(pool, got + 40, TEST_FRAMES + 1 - 40),
+			TEST_FRAMES - 40);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).failures, 1);
+	for (i = 0; i < TEST_FRAMES; i++) {
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(got[i]));
+		for (j = i + 1; j < TEST_FRAMES; j++)
+			KUNIT_ASSERT_PTR_NE(test, got[i], got[j]);
+	}
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, TEST_FRAMES));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).frees, TEST_FRAMES);
+}
+
+/* Frames granted singly can be freed in bulk and the other way round. */
+static void test_bulk_mixes_with_single(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void *got[8];
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_NOT_NULL(test, got[i] = labyrinth_pool_alloc(pool));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, 8));
+	KUNIT_ASSERT_EQ(test, labyrinth_pool_alloc_bulk(pool, got, 8), 8);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, got[i]));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+}
+
+/*
+ * Misuse: each refused free returns its error, bumps its counter by one and
+ * leaves ownership exactly as it was.
+ */
+struct misuse_case {
+	struct labyrinth_pool *pool;
+	void *held;
+	struct labyrinth_stats before;
+};
+
+static void misuse_setup(struct kunit *test, struct misuse_case *m)
+{
+	m->pool = test_pool(test, TEST_FRAMES);
+	m->held = labyrinth_pool_alloc(m->pool);
+	KUNIT_ASSERT_NOT_NULL(test, m->held);
+	m->before = test_stats(m->pool);
+}
+
+/* Ownership unchanged and the pool still grants and frees. */
+static void misuse_check_intact(struct kunit *test, struct misuse_case *m)
+{
+	struct labyrinth_stats now = test_stats(m->pool);
+	void *p;
+
+	KUNIT_EXPECT_EQ(test, now.owned, m->before.owned);
+	KUNIT_EXPECT_EQ(test, now.frees, m->before.frees);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(m->pool, m->held));
+	p = labyrinth_pool_alloc(m->pool);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(m->pool, p));
+	KUNIT_EXPECT_EQ(test, test_stats(m->pool).owned, 0);
+}
+
+static void test_double_free(struct kunit *test)
+{
+	struct misuse_case m;
+	void *p;
+
+	misuse_setup(test, &m);
+	p = labyrinth_pool_alloc(m.pool);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(m.pool, p));
+	m.before = test_stats(m.pool);
+	KUNIT_EXPECT_EQ(test, -EALREADY, labyrinth_pool_free(m.pool, p));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).double_free, 1);
+	misuse_check_intact(test, &m);
+}
+
+/* A double free must not scribble on the frame: its next owner has it. */
+static void test_double_free_leaves_frame_alone(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, 1);
+	void *p = labyrinth_pool_alloc(pool);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_ASSERT_PTR_EQ(test, labyrinth_pool_alloc(pool), p);
+	memset(p, 0x5a, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_EXPECT_EQ(test, -EALREADY, labyrinth_pool_free(pool, p));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).double_free, 1);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+}
+
+static void test_free_never_granted(struct kunit *test)
+{
+	struct misuse_case m;
+	unsigned int i;
+
+	misuse_setup(test, &m);
+	for (i = 0; i < labyrinth_index_limit(m.pool); i++)
+		if (m.pool->frame_addr[i] && (void *)m.pool->frame_addr[i] != m.held)
+			break;
+	KUNIT_ASSERT_LT(test, i, labyrinth_index_limit(m.pool));
+	KUNIT_EXPECT_EQ(test, -EALREADY,
+			labyrinth_pool_free(m.pool, (void *)m.pool->frame_addr[i]));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).double_free, 1);
+	misuse_check_intact(test, &m);
+}
+
+static void test_free_kmalloc_address(struct kunit *test)
+{
+	struct misuse_case m;
+	void *k = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	misuse_setup(test, &m);
+	/* page-sized kmalloc is page aligned, so this is foreign, not unaligned */
+	KUNIT_EXPECT_EQ(test, PAGE_ALIGNED(k) ? -ENOENT : -EINVAL, labyrinth_pool_free(m.pool, k));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).foreign + test_stats(m.pool).bad_addr, 1);
+	misuse_check_intact(test, &m);
+}
+
+static void test_free_buddy_page(struct kunit *test)
+{
+	struct misuse_case m;
+	unsigned long page = get_zeroed_page(GFP_KERNEL);
+
+	KUNIT_ASSERT_NE(test, page, 0);
+	misuse_setup(test, &m);
+	KUNIT_EXPECT_EQ(test, -ENOENT, labyrinth_pool_free(m.pool, (void *)page));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).foreign, 1);
+	free_page(page);
+	misuse_check_intact(test, &m);
+}
+
+static void test_free_stack_address(struct kunit *test)
+{
+	struct misuse_case m;
+	int on_stack;
+
+	misuse_setup(test, &m);
+	KUNIT_EXPECT_LT(test, labyrinth_pool_free(m.pool, &on_stack), 0);
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).foreign + test_stats(m.pool).bad_addr, 1);
+	misuse_check_intact(test, &m);
+}
+
+static void test_free_other_pools_frame(struct kunit *test)
+{
+	struct labyrinth_pool *other = test_pool(test, TEST_FRAMES);
+	struct misuse_case m;
+	void *p = labyrinth_pool_alloc(other);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	misuse_setup(test, &m);
+	KUNIT_EXPECT_EQ(test, -ENOENT, labyrinth_pool_free(m.pool, p));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).foreign, 1);
+	KUNIT_EXPECT_EQ(test, test_stats(other).owned, 1);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(other, p));
+	misuse_check_intact(test, &m);
+}
+
+static void test_free_inside_frame(struct kunit *test)
+{
+	struct misuse_case m;
+
+	misuse_setup(test, &m);
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_pool_free(m.pool, m.held + 64));
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_pool_free(m.pool, m.held + PAGE_SIZE - 1));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).bad_addr, 2);
+	misuse_check_intact(test, &m);
+}
+
+static void test_free_null(struct kunit *test)
+{
+	struct misuse_case m;
+
+	misuse_setup(test, &m);
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_pool_free(m.pool, NULL));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).bad_addr, 1);
+	misuse_check_intact(test, &m);
+}
+
+static void test_free_err_ptr(struct kunit *test)
+{
+	struct misuse_case m;
+
+	misuse_setup(test, &m);
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_pool_free(m.pool, ERR_PTR(-ENOMEM)));
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).bad_addr, 1);
+	misuse_check_intact(test, &m);
+}
+
+/* In bulk, bad entries are refused one by one and the good ones freed. */
+static void test_free_bulk_with_bad_entries(struct kunit *test)
+{
+	struct misuse_case m;
+	void *p, *q, *list[5];
+
+	misuse_setup(test, &m);
+	p = labyrinth_pool_alloc(m.pool);
+	q = labyrinth_pool_alloc(m.pool);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	m.before = test_stats(m.pool);
+	list[0] = p;
+	list[1] = NULL;
+	list[2] = p;		/* listed twice: a double free */
+	list[3] = q + 8;
+	list[4] = q;
+	KUNIT_EXPECT_LT(test, labyrinth_pool_free_bulk(m.pool, list, 5), 0);
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).bad_addr, 2);
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).double_free, 1);
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).frees, m.before.frees + 2);
+	KUNIT_EXPECT_EQ(test, test_stats(m.pool).owned, 1);
+	m.before = test_stats(m.pool);
+	misuse_check_intact(test, &m);
+}
+
+static void test_destroy_while_owned(struct kunit *test)
+{
+	struct labyrinth_pool *pool = labyrinth_pool_create("kunit-busy", TEST_FRAMES);
+	void *p;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	p = labyrinth_pool_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, -EBUSY, labyrinth_pool_destroy(pool));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).busy_destroy, 1);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 1);
+	memset(p, 0x11, PAGE_SIZE);	/* the refused destroy left it ours */
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_destroy(pool));
+}
+
+static void test_destroy_bad_pointer(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_pool_destroy(NULL));
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_pool_destroy(ERR_PTR(-ENOMEM)));
+}
+
+static void test_create_invalid(struct kunit *test)
+{
+	static const char long_name[] = "a-name-longer-than-thirty-one-characters";
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create(NULL, 8)));
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create("", 8)));
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create(long_name, 8)));
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create("kunit", 0)));
+	KUNIT_EXPECT_EQ(test, -ENOMEM, PTR_ERR(labyrinth_pool_create("kunit", UINT_MAX)));
+	KUNIT_EXPECT_EQ(test, -ENOMEM,
+			PTR_ERR(labyrinth_pool_create("kunit", LABYRINTH_MAX_FRAMES + 1)));
+	KUNIT_EXPECT_EQ(test, -ENOMEM,
+			PTR_ERR(labyrinth_pool_create("kunit", totalram_pages() + 1)));
+}
+
+static unsigned long test_free_pages(void)
+{
+	drain_all_pages(NULL);
+	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+/*
+ * A create that fails part-way, here at its last chunk, gives back every
+ * page it took: a leak would be thousands of pages, the noise a few.
+ */
+static void test_create_failure_frees_everything(struct kunit *test)
+{
+	unsigned long before = test_free_pages();
+	struct labyrinth_pool *pool;
+
+	pool = labyrinth_pool_create("kunit", 4096);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), 0);
+	if (!IS_ERR(pool)) {
+		labyrinth_fail_reserve_at = pool->nr_chunks;
+		KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_destroy(pool));
+	}
+	pool = labyrinth_pool_create("kunit", 4096);
+	labyrinth_fail_reserve_at = 0;
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), -ENOMEM);
+	KUNIT_EXPECT_LT(test, abs_diff(before, test_free_pages()), 256);
+}
+
+static void test_default_pool_exports(struct kunit *test)
+{
+	struct labyrinth_stats before, after;
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, labyrinth_default_pool());
+	KUNIT_EXPECT_STREQ(test, labyrinth_pool_name(labyrinth_default_pool()), "default");
+	labyrinth_pool_read_stats(labyrinth_default_pool(), &before);
+	p = labyrinth_void_alloc_page_gfp_atomic_exclusive();
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_free_page_exclusive(p));
+	KUNIT_EXPECT_EQ(test, -EALREADY, labyrinth_free_page_exclusive(p));
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_free_page_exclusive(NULL));
+	labyrinth_pool_read_stats(labyrinth_default_pool(), &after);
+	KUNIT_EXPECT_EQ(test, after.grants - before.grants, 1);
+	KUNIT_EXPECT_EQ(test, after.frees - before.frees, 1);
+	KUNIT_EXPECT_EQ(test, after.double_free - before.double_free, 1);
+	KUNIT_EXPECT_EQ(test, after.bad_addr - before.bad_addr, 1);
+}
+
+static struct kunit_case labyrinth_pool_cases[] = {
+	KUNIT_CASE(test_round_trip),
+	KUNIT_CASE(test_direct_mapped),
+	KUNIT_CASE(test_first_grant_is_zeroed),
+	KUNIT_CASE(test_exhaustion),
+	KUNIT_CASE(test_refill_after_exhaustion),
+	KUNIT_CASE(test_steal_from_other_regions),
+	KUNIT_CASE(test_pool_smaller_than_cpus),
+	KUNIT_CASE(test_frame_index_bijective),
+	KUNIT_CASE(test_bulk_round_trip),
+	KUNIT_CASE(test_bulk_mixes_with_single),
+	KUNIT_CASE(test_default_pool_exports),
+	{}
+};
+
+static struct kunit_suite labyrinth_pool_suite = {
+	.name = "labyrinth_pool",
+	.test_cases = labyrinth_pool_cases,
+};
+
+static struct kunit_case labyrinth_misuse_cases[] = {
+	KUNIT_CASE(test_double_free),
+	KUNIT_CASE(test_double_free_leaves_frame_alone),
+	KUNIT_CASE(test_free_never_granted),
+	KUNIT_CASE(test_free_kmalloc_address),
+	KUNIT_CASE(test_free_buddy_page),
+	KUNIT_CASE(test_free_stack_address),
+	KUNIT_CASE(test_free_other_pools_frame),
+	KUNIT_CASE(test_free_inside_frame),
+	KUNIT_CASE(test_free_null),
+	KUNIT_CASE(test_free_err_ptr),
+	KUNIT_CASE(test_free_bulk_with_bad_entries),
+	KUNIT_CASE(test_destroy_while_owned),
+	KUNIT_CASE(test_destroy_bad_pointer),
+	KUNIT_CASE(test_create_invalid),
+	KUNIT_CASE(test_create_failure_frees_everything),
+	{}
+};
+
+static struct kunit_suite labyrinth_misuse_suite = {
+	.name = "labyrinth_misuse",
+	.test_cases = labyrinth_misuse_cases,
+};
+
+kunit_test_suites(&labyrinth_pool_suite, &labyrinth_misuse_suite);

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * labyrinth: per-CPU, lock-free pools of pre-reserved pages, each frame
+ * tracked by an exclusivity bit so that no frame ever has two owners.
+ *
+ * Every grant and free is safe in process, softirq, hardirq and NMI context.
+ * Exports live in the LABYRINTH symbol namespace: a client module needs
+ * MODULE_IMPORT_NS(LABYRINTH).
+ */
+#ifndef _LABYRINTH_H
+#define _LABYRINTH_H
+
+#include <linux/bits.h>
+#include <linux/types.h>
+
+struct labyrinth_pool;
+
+/**
+ * LABYRINTH_POOL_NAME_MAX - longest pool name, including the NUL
+ */
+#define LABYRINTH_POOL_NAME_MAX	32
+
+/**
+ * LABYRINTH_MAX_FRAMES - largest number of frames one pool may reserve
+ *
+ * Frame indices are 32-bit; this bound keeps every index, and the bitmap
+ * padding added per CPU, well inside that range.
+ */
+#define LABYRINTH_MAX_FRAMES	BIT(30)
+
+/**
+ * struct labyrinth_stats - counters of one pool, summed over every CPU
+ * @nr_frames: frames reserved when the pool was created
+ * @owned: frames granted and not yet freed, read from the bitmap
+ * @grants: frames handed out, bulk grants included
+ * @frees: frames taken back, bulk frees included
+ * @steals: grants served from another CPU's home region
+ * @remote_frees: frees of a frame homed on another CPU
+ * @failures: grants that returned NULL because every frame was owned
+ * @bad_addr: frees refused for NULL, ERR_PTR or an unaligned address (-EINVAL)
+ * @foreign: frees refused for an address this pool never reserved (-ENOENT)
+ * @double_free: frees refused because the frame was not owned (-EALREADY)
+ * @busy_destroy: destroys refused because frames were still owned (-EBUSY)
+ *
+ * The event counters are per CPU and read without stopping the pool, so a
+ * snapshot taken while other CPUs work is approximate; @owned is exact for
+ * the instant each bitmap word was read.
+ */
+struct labyrinth_stats {
+	u64 nr_frames;
+	u64 owned;
+	u64 grants;
+	u64 frees;
+	u64 steals;
+	u64 remote_frees;
+	u64 failures;
+	u64 bad_addr;
+	u64 foreign;
+	u64 double_free;
+	u64 busy_destroy;
+};
+
+void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void);
+int labyrinth_free_page_exclusive(void *addr);
+struct labyrinth_pool *labyrinth_default_pool(void);
+
+struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames);
+int labyrinth_pool_destroy(struct labyrinth_pool *pool);
+void *labyrinth_pool_alloc(struct labyrinth_pool *pool);
+int labyrinth_pool_free(struct labyrinth_pool *pool, void *addr);
+unsigned int labyrinth_pool_alloc_bulk(struct labyrinth_pool *pool, void **addrs,
+				       unsigned int nr);
+int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned int nr);
+void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_stats *stats);
+const char *labyrinth_pool_name(const struct labyrinth_pool *pool);
+
+#endif /* _LABYRINTH_H */

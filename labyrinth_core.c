@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * labyrinth module core: parameters, the default pool and its exports.
+ *
+ * Parameters are only recorded when they are set and validated together at
+ * init, so that a bad value fails insmod with one line naming the parameter
+ * and the reason, and before anything is reserved.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/kstrtox.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+#include "labyrinth_internal.h"
+
+/* Long enough for any valid number; longer text is refused, not truncated. */
+#define LABYRINTH_PARAM_TEXT_MAX	24
+
+static char nr_pages_text[LABYRINTH_PARAM_TEXT_MAX];
+static bool nr_pages_given;
+static bool nr_pages_too_long;
+static unsigned int nr_pages = LABYRINTH_DEFAULT_NR_PAGES;
+
+static struct labyrinth_pool *labyrinth_default;
+
+static int nr_pages_set(const char *val, const struct kernel_param *kp)
+{
+	nr_pages_given = true;
+	nr_pages_too_long = val && strlen(val) >= sizeof(nr_pages_text);
+	strscpy(nr_pages_text, val ?: "", sizeof(nr_pages_text));
+	return 0;
+}
+
+static int nr_pages_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%u\n", nr_pages);
+}
+
+static const struct kernel_param_ops nr_pages_ops = {
+	.set = nr_pages_set,
+	.get = nr_pages_get,
+};
+
+module_param_cb(nr_pages, &nr_pages_ops, NULL, 0444);
+MODULE_PARM_DESC(nr_pages,
+		 "Pages reserved for the default pool, 1 up to the memory available (default 1024 = 4 MiB)");
+
+/**
+ * labyrinth_parse_nr_pages() - validate a pool size given as text
+ * @text: the parameter's value as written by the user
+ * @ram_pages: pages of RAM in the machine
+ * @out: the number of pages on success
+ * @why: receives the reason on failure
+ * @why_len: size of @why
+ *
+ * Return: 0, -EINVAL for text that is empty, not a number, zero or
+ * negative, or -ENOMEM for more pages than the machine has or a pool may
+ * hold.
+ */
+int labyrinth_parse_nr_pages(const char *text, unsigned long ram_pages,
+			     unsigned int *out, char *why, size_t why_len)
+{
+	long long val;
+
+	if (kstrtoll(text, 0, &val)) {
+		scnprintf(why, why_len, "not a number of pages");
+		return -EINVAL;
+	}
+	if (val < 1) {
+		scnprintf(why, why_len, "must be at least 1");
+		return -EINVAL;
+	}
+	if (val > ram_pages) {
+		scnprintf(why, why_len, "more than the %lu pages of RAM", ram_pages);
+		return -ENOMEM;
+	}
+	if (val > LABYRINTH_MAX_FRAMES) {
+		scnprintf(why, why_len, "more than the %lu pages a pool can hold",
+			  LABYRINTH_MAX_FRAMES);
+		return -ENOMEM;
+	}
+	*out = val;
+	return 0;
+}
+
+static int __init labyrinth_params_init(void)
+{
+	char why[80];
+	int err;
+
+	if (!nr_pages_given)
+		return 0;
+	if (nr_pages_too_long) {
+		pr_err("nr_pages=%s... rejected: longer than any number of pages\n",
+		       nr_pages_text);
+		return -EINVAL;
+	}
+	err = labyrinth_parse_nr_pages(nr_pages_text, totalram_pages(), &nr_pages,
+				       why, sizeof(why));
+	if (err)
+		pr_err("nr_pages=%s rejected: %s\n", nr_pages_text, why);
+	return err;
+}
+
+static int __init labyrinth_init(void)
+{
+	struct labyrinth_pool *pool;
+	int err;
+
+	err = labyrinth_params_init();
+	if (err)
+		return err;
+	pool = labyrinth_pool_create("default", nr_pages);
+	if (IS_ERR(pool)) {
+		pr_err("nr_pages=%u rejected: cannot reserve that many pages (%lu available): %pe\n",
+		       nr_pages, si_mem_available(), pool);
+		return PTR_ERR(pool);
+	}
+	labyrinth_default = pool;
+	pr_info("default pool: %u pages over %u CPU regions\n", nr_pages, nr_cpu_ids);
+	return 0;
+}
+
+/*
+ * Clients hold a module reference while loaded, but one may have leaked
+ * frames before unloading.  Those frames may still be written, so they are
+ * never returned to the page allocator: the pool is reported and kept.
+ */
+static void __exit labyrinth_exit(void)
+{
+	if (labyrinth_pool_destroy(labyrinth_default))
+		pr_err("default pool kept at unload: frames still owned\n");
+}
+
+module_init(labyrinth_init);
+module_exit(labyrinth_exit);
+
+/**
+ * labyrinth_void_alloc_page_gfp_atomic_exclusive() - take one exclusive page
+ *
+ * Takes a page from the default pool (sized by the nr_pages parameter).
+ * The caller is the frame's only owner until it calls
+ * labyrinth_free_page_exclusive().  See labyrinth_pool_alloc().
+ *
+ * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Return: A page-aligned, direct-mapped page, or NULL when every frame of
+ * the default pool is owned.
+ */
+void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void)
+{
+	return labyrinth_pool_alloc(labyrinth_default);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_void_alloc_page_gfp_atomic_exclusive, LABYRINTH);
+
+/**
+ * labyrinth_free_page_exclusive() - give a page back to the default pool
+ * @addr: address from labyrinth_void_alloc_page_gfp_atomic_exclusive()
+ *
+ * A free that cannot be right changes nothing; it is counted and warned
+ * about with the caller's address.  See labyrinth_pool_free().
+ *
+ * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Return: 0 on success; -EINVAL for NULL, an ERR_PTR or an unaligned
+ * address; -ENOENT for an address not from the default pool; -EALREADY
+ * for a frame that is not owned (double free).
+ */
+int labyrinth_free_page_exclusive(void *addr)
+{
+	return labyrinth_pool_free_caller(labyrinth_default, addr, _RET_IP_);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_free_page_exclusive, LABYRINTH);
+
+/**
+ * labyrinth_default_pool() - the pool behind the default-pool exports
+ *
+ * For reading its statistics or using the bulk calls on it.  Never destroy
+ * it: the module does so at unload.
+ *
+ * Context: Any context.
+ * Return: The default pool.
+ */
+struct labyrinth_pool *labyrinth_default_pool(void)
+{
+	return labyrinth_default;
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_default_pool, LABYRINTH);
+
+MODULE_DESCRIPTION("Per-CPU lock-free pools of exclusive pages for atomic context");
+MODULE_AUTHOR("labyrinth developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");

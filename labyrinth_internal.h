@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * labyrinth internals shared by the pool, the module core and the KUnit
+ * suites.  Nothing here is part of the exported API.
+ */
+#ifndef _LABYRINTH_INTERNAL_H
+#define _LABYRINTH_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/cache.h>
+#include <linux/percpu.h>
+#include "labyrinth.h"
+
+/*
+ * Bits of one CPU's home region are rounded up to whole cache lines so that
+ * two CPUs granting from their own regions never write the same line.
+ */
+#define LABYRINTH_REGION_ALIGN_BITS	(SMP_CACHE_BYTES * BITS_PER_BYTE)
+
+/* Default pool size when nr_pages is not given: 4 MiB of 4 KiB pages. */
+#define LABYRINTH_DEFAULT_NR_PAGES	1024U
+
+struct labyrinth_pcpu {
+	unsigned int hint;	/* next bit to try in this CPU's home region */
+	u64 grants;
+	u64 frees;
+	u64 steals;
+	u64 remote_frees;
+	u64 failures;
+};
+
+/*
+ * A run of physically contiguous frames that were reserved together and
+ * occupy consecutive frame indices: start maps to frame index first.
+ */
+struct labyrinth_chunk {
+	unsigned long start;
+	unsigned int nr;
+	unsigned int first;
+};
+
+/**
+ * struct labyrinth_pool - one pool of exclusive pages
+ * @name: for messages and statistics
+ * @nr_frames: frames reserved at create
+ * @nr_regions: one home region per possible CPU id
+ * @region_bits: bitmap stride of a region; a multiple of a cache line
+ * @bitmap: exclusivity bitmap, bit set while the frame is owned
+ * @frame_addr: frame index to direct-map address, 0 for padding bits
+ * @chunks: reserved runs sorted by address, for free's address lookup
+ * @nr_chunks: entries in @chunks
+ * @pcpu: per-CPU hint and event counters
+ * @bad_addr: frees refused for NULL, ERR_PTR or unaligned addresses
+ * @foreign: frees refused for addresses outside the pool
+ * @double_free: frees refused because the frame was not owned
+ * @busy_destroy: destroys refused because frames were owned
+ *
+ * Region r holds the frames homed on CPU r at bitmap bits
+ * [r * @region_bits, r * @region_bits + labyrinth_region_frames(pool, r)).
+ */
+struct labyrinth_pool {
+	char name[LABYRINTH_POOL_NAME_MAX];
+	unsigned int nr_frames;
+	unsigned int nr_regions;
+	unsigned int region_bits;
+	unsigned long *bitmap;
+	unsigned long *frame_addr;
+	struct labyrinth_chunk *chunks;
+	unsigned int nr_chunks;
+	struct labyrinth_pcpu __percpu *pcpu;
+	atomic_long_t bad_addr;
+	atomic_long_t foreign;
+	atomic_long_t double_free;
+	atomic_long_t busy_destroy;
+};
+
+static inline unsigned int labyrinth_region_frames(const struct labyrinth_pool *pool,
+						   unsigned int region)
+{
+	return pool->nr_frames / pool->nr_regions +
+	       (region < pool->nr_frames % pool->nr_regions);
+}
+
+static inline unsigned int labyrinth_index_limit(const struct labyrinth_pool *pool)
+{
+	return pool->nr_regions * pool->region_bits;
+}
+
+#if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
+/* Fault injection for the suites: fail reserving chunk number N (1-based). */
+extern unsigned int labyrinth_fail_reserve_at;
+static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
+{
+	return labyrinth_fail_reserve_at && nr_chunks + 1 >= labyrinth_fail_reserve_at;
+}
+#else
+static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
+{
+	return false;
+}
+#endif
+
+int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr,
+			       unsigned long caller);
+int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
+			  unsigned int *index);
+
+int labyrinth_parse_nr_pages(const char *text, unsigned long ram_pages,
+			     unsigned int *nr_pages, char *why, size_t why_len);
+
+#endif /* _LABYRINTH_INTERNAL_H */

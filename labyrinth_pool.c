@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * labyrinth pool: frames reserved up front, one exclusivity bit each.
+ *
+ * The bitmap is both the free set and the ownership record: a grant is a
+ * test_and_set_bit() that finds the bit clear, a free is a
+ * test_and_clear_bit() that finds it set.  Every CPU has a home region of
+ * the bitmap on cache lines of its own and searches it from a per-CPU hint;
+ * when the home region is full it scans the other regions once, so a NULL
+ * return means every frame was owned when its bit was looked at.
+ *
+ * No path takes a lock or disables interrupts.  Shared state changes only
+ * by single atomic read-modify-write operations on bitmap words, and the
+ * per-CPU hint is advisory, so an NMI (or any interrupt) that lands between
+ * two instructions of a grant or free on the same CPU sees a consistent
+ * bitmap and cannot make the interrupted path hand out or take back a frame
+ * twice.  See Documentation/design.rst.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+#include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <linux/topology.h>
+#include "labyrinth_internal.h"
+
+#if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
+unsigned int labyrinth_fail_reserve_at;
+#endif
+
+static unsigned long *labyrinth_region_map(const struct labyrinth_pool *pool,
+					   unsigned int region)
+{
+	return pool->bitmap + region * (pool->region_bits / BITS_PER_LONG);
+}
+
+/*
+ * Claim the first clear bit in [start, end).  Each failed test_and_set_bit()
+ * moves the search past a bit another context just took, so the loop ends
+ * after at most end - start attempts.
+ */
+static int labyrinth_claim_range(unsigned long *map, unsigned int start,
+				 unsigned int end)
+{
+	unsigned int bit = start;
+
+	for (;;) {
+		bit = find_next_zero_bit(map, end, bit);
+		if (bit >= end)
+			return -1;
+		if (!test_and_set_bit(bit, map))
+			return bit;
+		bit++;
+	}
+}
+
+/* Claim a bit of @region, searching from @hint to the end, then wrapping. */
+static int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int region,
+				  unsigned int hint)
+{
+	unsigned long *map = labyrinth_region_map(pool, region);
+	unsigned int nbits = labyrinth_region_frames(pool, region);
+	int bit;
+
+	if (unlikely(hint >= nbits))
+		hint = 0;
+	bit = labyrinth_claim_range(map, hint, nbits);
+	if (unlikely(bit < 0) && hint)
+		bit = labyrinth_claim_range(map, 0, hint);
+	return bit;
+}
+
+static void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int index)
+{
+	void *addr = (void *)pool->frame_addr[index];
+
+	if (want_init_on_alloc(GFP_ATOMIC))
+		clear_page(addr);
+	return addr;
+}
+
+/* Home region full: take a frame homed on another CPU, each region once. */
+static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
+					    unsigned int home)
+{
+	unsigned int i, region;
+	int bit;
+
+	for (i = 1; i < pool->nr_regions; i++) {
+		region = (home + i) % pool->nr_regions;
+		bit = labyrinth_claim_region(pool, region, 0);
+		if (bit >= 0) {
+			this_cpu_inc(pool->pcpu->steals);
+			this_cpu_inc(pool->pcpu->grants);
+			return labyrinth_grant(pool, region * pool->region_bits + bit);
+		}
+	}
+	this_cpu_inc(pool->pcpu->failures);
+	return NULL;
+}
+
+/**
+ * labyrinth_pool_alloc() - take one exclusive page from a pool
+ * @pool: pool from labyrinth_pool_create()
+ *
+ * The page is PAGE_SIZE, page aligned and in the direct map, so
+ * virt_to_page() works on it.  It is zeroed when the kernel runs with
+ * init_on_alloc or init_on_free.  Frames homed on other CPUs are taken when
+ * this CPU's are all owned.
+ *
+ * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Return: The page's address, or NULL when every frame of @pool is owned.
+ */
+void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
+{
+	unsigned int home = raw_smp_processor_id();
+	int bit;
+
+	/* fast path: a clear bit in this CPU's home region */
+	bit = labyrinth_claim_region(pool, home, this_cpu_read(pool->pcpu->hint));
+	if (likely(bit >= 0)) {
+		this_cpu_write(pool->pcpu->hint, bit + 1);
+		this_cpu_inc(pool->pcpu->grants);
+		return labyrinth_grant(pool, home * pool->region_bits + bit);
+	}
+	return labyrinth_alloc_steal(pool, home);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
+
+/**
+ * labyrinth_frame_index() - map an address to its frame index
+ * @pool: pool to look in
+ * @addr: address handed to a free
+ * @index: frame index on success
+ *
+ * Binary search of the pool's chunks, O(log chunks); nothing in the frame or
+ * its struct page is read, since those belong to the owner.
+ *
+ * Return: 0, -EINVAL for NULL, ERR_PTR or an address that is not the start
+ * of a page, or -ENOENT for an address the pool never reserved.
+ */
+int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
+			  unsigned int *index)
+{
+	unsigned long a = (unsigned long)addr;
+	unsigned int lo = 0, hi = pool->nr_chunks;
+
+	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
+		return -EINVAL;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct labyrinth_chunk *c = &pool->chunks[mid];
+
+		if (a < c->start) {
+			hi = mid;
+		} else if (a >= c->start + ((unsigned long)c->nr << PAGE_SHIFT)) {
+			lo = mid + 1;
+		} else {
+			*index = c->first + ((a - c->start) >> PAGE_SHIFT);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static noinline int labyrinth_refuse_free(struct labyrinth_pool *pool, const void *addr,
+					  int err, unsigned long caller)
+{
+	const char *why;
+
+	switch (err) {
+	case -EINVAL:
+		atomic_long_inc(&pool->bad_addr);
+		why = "NULL, ERR_PTR or not page aligned";
+		break;
+	case -ENOENT:
+		atomic_long_inc(&pool->foreign);
+		why = "not a frame of this pool";
+		break;
+	default:
+		atomic_long_inc(&pool->double_free);
+		why = "frame not owned (double free)";
+		break;
+	}
+	pr_warn_ratelimited("pool %s: refused free of %p from %pS: %s\n",
+			    pool->name, addr, (void *)caller, why);
+	return err;
+}
+
+static void labyrinth_count_frees(struct labyrinth_pool *pool, unsigned int index,
+				  unsigned int nr)
+{
+	if (index / pool->region_bits != raw_smp_processor_id())
+		this_cpu_add(pool->pcpu->remote_frees, nr);
+	this_cpu_add(pool->pcpu->frees, nr);
+}
+
+/*
+ * Checks the bit before touching the frame so that a refused free writes
+ * nothing; the test_and_clear_bit() still catches two racing frees.
+ */
+static int labyrinth_free_one(struct labyrinth_pool *pool, void *addr, unsigned long caller)
+{
+	unsigned int index;
+	int err;
+
+	err = labyrinth_frame_index(pool, addr, &index);
+	if (unlikely(err))
+		return labyrinth_refuse_free(pool, addr, err, caller);
+	if (unlikely(!test_bit(index, pool->bitmap)))
+		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
+	if (want_init_on_free())
+		clear_page(addr);
+	/* fully ordered: the owner's writes land before the frame is free */
+	if (unlikely(!test_and_clear_bit(index, pool->bitmap)))
+		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
+
+	/* a frame freed on its home CPU is the next one granted: cache hot */
+	if (index / pool->region_bits == raw_smp_processor_id())
+		this_cpu_write(pool->pcpu->hint, index % pool->region_bits);
+	labyrinth_count_frees(pool, index, 1);
+	return 0;
+}
+
+/**
+ * labyrinth_pool_free_caller() - give a page back, naming the caller
+ * @pool: pool the page came from
+ * @addr: address returned by a grant from @pool
+ * @caller: return address reported if the free is refused
+ *
+ * For wrappers such as labyrinth_free_page_exclusive() that want the
+ * warning to name their own caller.
+ *
+ * Context: Any context, NMI included.
+ * Return: As labyrinth_pool_free().
+ */
+int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned long caller)
+{
+	return labyrinth_free_one(pool, addr, caller);
+}
+
+/**
+ * labyrinth_pool_free() - give an exclusive page back to its pool
+ * @pool: pool the page came from
+ * @addr: address returned by a grant from @pool
+ *
+ * A free that cannot be right changes nothing: it is counted in the pool's
+ * statistics, warned about (ratelimited, with the caller's address) and
+ * refused.  The page is zeroed before it is released when the kernel runs
+ * with init_on_free.
+ *
+ * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Return: 0 on success; -EINVAL if @addr is NULL, an ERR_PTR or not page
+ * aligned; -ENOENT if @addr is not a frame of @pool; -EALREADY if the frame
+ * is not currently owned (a double free).
+ */
+int labyrinth_pool_free(struct labyrinth_pool *pool, void *addr)
+{
+	return labyrinth_free_one(pool, addr, _RET_IP_);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free, LABYRINTH);
+
+/* Set up to @want of the lowest clear bits of @free into the returned mask. */
+static unsigned long labyrinth_lowest_bits(unsigned long free, unsigned int want)
+{
+	unsigned long mask = 0;
+
+	while (free && want--) {
+		mask |= free & -free;
+		free &= free - 1;
+	}
+	return mask;
+}
+
+/* Grant up to @nr frames of @region, one cmpxchg per bitmap word. */
+static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned int region,
+					 void **addrs, unsigned int nr)
+{
+	unsigned long *map = labyrinth_region_map(pool, region);
+	unsigned int nbits = labyrinth_region_frames(pool, region);
+	unsigned int w, bit, got = 0;
+
+	for (w = 0; w < BITS_TO_LONGS(nbits) && got < nr; w++) {
+		unsigned long valid = w + 1 < BITS_TO_LONGS(nbits) ?
+				      ~0UL : BITMAP_LAST_WORD_MASK(nbits);
+		unsigned long old = READ_ONCE(map[w]), take;
+
+		do {
+			take = labyrinth_lowest_bits(~old & valid, nr - got);
+			if (!take)
+				break;
+		} while (!try_cmpxchg(&map[w], &old, old | take));
+
+		for_each_set_bit(bit, &take, BITS_PER_LONG)
+			addrs[got++] = labyrinth_grant(pool, region * pool->region_bits +
+							     w * BITS_PER_LONG + bit);
+	}
+	return got;
+}
+
+/**
+ * labyrinth_pool_alloc_bulk() - take several exclusive pages at once
+ * @pool: pool from labyrinth_pool_create()
+ * @addrs: array that receives the page addresses
+ * @nr: number of pages wanted
+ *
+ * Frames that share a bitmap word are granted by one atomic operation, so a
+ * driver refilling a ring pays less per page than with one call a page.
+ * This CPU's home region is used first, then the other CPUs' regions.
+ *
+ * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Return: Number of pages stored in @addrs[0..return-1]; less than @nr only
+ * when every other frame of @pool was owned.
+ */
+unsigned int labyrinth_pool_alloc_bulk(struct labyrinth_pool *pool, void **addrs,
+				       unsigned int nr)
+{
+	unsigned int home = raw_smp_processor_id();
+	unsigned int i, got, stolen = 0;
+
+	got = labyrinth_claim_bulk(pool, home, addrs, nr);
+	for (i = 1; got < nr && i < pool->nr_regions; i++) {
+		unsigned int more = labyrinth_claim_bulk(pool, (home + i) % pool->nr_regions,
+							 addrs + got, nr - got);
+
+		stolen += more;
+		got += more;
+	}
+	this_cpu_add(pool->pcpu->grants, got);
+	if (stolen)
+		this_cpu_add(pool->pcpu->steals, stolen);
+	if (got < nr)
+		this_cpu_inc(pool->pcpu->failures);
+	return got;
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc_bulk, LABYRINTH);
+
+/*
+ * Release the frames of @mask in bitmap word @word in one atomic operation.
+ * Bits that were already clear lost a race with another free of the same
+ * frame and are refused as double frees.
+ */
+static int labyrinth_release_word(struct labyrinth_pool *pool, unsigned int word,
+				  unsigned long mask, unsigned long caller)
+{
+	unsigned long old, lost;
+	unsigned int bit, index = word * BITS_PER_LONG;
+	int err = 0;
+
+	if (!mask)
+		return 0;
+	old = atomic_long_fetch_andnot(mask, (atomic_long_t *)&pool->bitmap[word]);
+	lost = mask & ~old;
+	for_each_set_bit(bit, &lost, BITS_PER_LONG)
+		err = labyrinth_refuse_free(pool, (void *)pool->frame_addr[index + bit],
+					    -EALREADY, caller);
+	labyrinth_count_frees(pool, index, hweight_long(mask & old));
+	return err;
+}
+
+/**
+ * labyrinth_pool_free_bulk() - give several exclusive pages back at once
+ * @pool: pool the pages came from
+ * @addrs: page addresses
+ * @nr: number of entries in @addrs
+ *
+ * Consecutive entries whose frames share a bitmap word are released by one
+ * atomic operation.  Every valid entry is freed even when others are
+ * refused; each refused entry is counted and warned about as in
+ * labyrinth_pool_free(), and an address listed twice is a double free.
+ *
+ * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Return: 0 if every entry was freed, otherwise the error code of the last
+ * refused entry (see labyrinth_pool_free()).
+ */
+int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned int nr)
+{
+	unsigned int i, index, word = 0;
+	unsigned long mask = 0;
+	int err, ret = 0;
+
+	for (i = 0; i < nr; i++) {
+		err = labyrinth_frame_index(pool, addrs[i], &index);
+		if (!err && index / BITS_PER_LONG != word) {
+			ret = labyrinth_release_word(pool, word, mask, _RET_IP_) ?: ret;
+			word = index / BITS_PER_LONG;
+			mask = 0;
+		}
+		if (!err && ((mask & BIT(index % BITS_PER_LONG)) ||
+			     !test_bit(index, pool->bitmap)))
+			err = -EALREADY;
+		if (err) {
+			ret = labyrinth_refuse_free(pool, addrs[i], err, _RET_IP_);
+			continue;
+		}
+		if (want_init_on_free())
+			clear_page(addrs[i]);
+		mask |= BIT(index % BITS_PER_LONG);
+	}
+	return labyrinth_release_word(pool, word, mask, _RET_IP_) ?: ret;
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free_bulk, LABYRINTH);
+
+static u64 labyrinth_owned(const struct labyrinth_pool *pool)
+{
+	unsigned int r;
+	u64 owned = 0;
+
+	for (r = 0; r < pool->nr_regions; r++)
+		owned += bitmap_weight(labyrinth_region_map(pool, r),
+				       labyrinth_region_frames(pool, r));
+	return owned;
+}
+
+/**
+ * labyrinth_pool_read_stats() - read a pool's counters
+ * @pool: pool to read
+ * @stats: filled with the counters, summed over every CPU
+ *
+ * Context: Any context except NMI; may be called while the pool is in use.
+ */
+void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_stats *stats)
+{
+	int cpu;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->nr_frames = pool->nr_frames;
+	stats->owned = labyrinth_owned(pool);
+	for_each_possible_cpu(cpu) {
+		const struct labyrinth_pcpu *pc = per_cpu_ptr(pool->pcpu, cpu);
+
+		stats->grants += READ_ONCE(pc->grants);
+		stats->frees += READ_ONCE(pc->frees);
+		stats->steals += READ_ONCE(pc->steals);
+		stats->remote_frees += READ_ONCE(pc->remote_frees);
+		stats->failures += READ_ONCE(pc->failures);
+	}
+	stats->bad_addr = atomic_long_read(&pool->bad_addr);
+	stats->foreign = atomic_long_read(&pool->foreign);
+	stats->double_free = atomic_long_read(&pool->double_free);
+	stats->busy_destroy = atomic_long_read(&pool->busy_destroy);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_read_stats, LABYRINTH);
+
+/**
+ * labyrinth_pool_name() - a pool's name
+ * @pool: pool to name
+ *
+ * Context: Any context.
+ * Return: The name given to labyrinth_pool_create().
+ */
+const char *labyrinth_pool_name(const struct labyrinth_pool *pool)
+{
+	return pool->name;
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_name, LABYRINTH);
+
+static void labyrinth_release_frames(struct labyrinth_pool *pool)
+{
+	unsigned int c, i;
+
+	for (c = 0; c < pool->nr_chunks; c++)
+		for (i = 0; i < pool->chunks[c].nr; i++)
+			free_page(pool->chunks[c].start + i * PAGE_SIZE);
+	pool->nr_chunks = 0;
+}
+
+static void labyrinth_free_pool(struct labyrinth_pool *pool)
+{
+	labyrinth_release_frames(pool);
+	kvfree(pool->chunks);
+	kvfree(pool->frame_addr);
+	kvfree(pool->bitmap);
+	free_percpu(pool->pcpu);
+	kfree(pool);
+}
+
+/* Largest chunk tried: one pageblock, so reserving never fragments more. */
+static unsigned int labyrinth_chunk_order(unsigned int remaining)
+{
+	return min_t(unsigned int, ilog2(remaining), pageblock_order);
+}
+
+/*
+ * Reserve the frames of @region from its CPU's node, in the largest chunks
+ * the buddy allocator gives without effort, down to single pages.
+ */
+static int labyrinth_reserve_region(struct labyrinth_pool *pool, unsigned int region)
+{
+	const gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY;
+	int node = cpu_possible(region) ? cpu_to_node(region) : NUMA_NO_NODE;
+	unsigned int remaining = labyrinth_region_frames(pool, region);
+	unsigned int bit = 0, order, i;
+	struct labyrinth_chunk *c;
+	struct page *page;
+
+	while (remaining) {
+		order = labyrinth_chunk_order(remaining);
+		for (;;) {
+			page = alloc_pages_node(node, gfp, order);
+			if (page || !order)
+				break;
+			order--;
+		}
+		if (!page)
+			return -ENOMEM;
+		if (unlikely(labyrinth_reserve_should_fail(pool->nr_chunks))) {
+			__free_pages(page, order);
+			return -ENOMEM;
+		}
+		if (order)
+			split_page(page, order);
+
+		c = &pool->chunks[pool->nr_chunks++];
+		c->start = (unsigned long)page_address(page);
+		c->nr = 1U << order;
+		c->first = region * pool->region_bits + bit;
+		for (i = 0; i < c->nr; i++)
+			pool->frame_addr[c->first + i] = c->start + i * PAGE_SIZE;
+		bit += c->nr;
+		remaining -= c->nr;
+	}
+	return 0;
+}
+
+static int labyrinth_chunk_cmp(const void *a, const void *b)
+{
+	const struct labyrinth_chunk *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Reserve every region's frames, then index the chunks by address. */
+static int labyrinth_reserve(struct labyrinth_pool *pool)
+{
+	struct labyrinth_chunk *exact;
+	unsigned int r;
+	int err;
+
+	/* worst case, one chunk per frame; trimmed once the count is known */
+	pool->chunks = kvcalloc(pool->nr_frames, sizeof(*pool->chunks), GFP_KERNEL);
+	if (!pool->chunks)
+		return -ENOMEM;
+	for (r = 0; r < pool->nr_regions; r++) {
+		err = labyrinth_reserve_region(pool, r);
+		if (err)
+			return err;
+	}
+	sort(pool->chunks, pool->nr_chunks, sizeof(*pool->chunks), labyrinth_chunk_cmp, NULL);
+
+	exact = kvmalloc_array(pool->nr_chunks, sizeof(*exact), GFP_KERNEL);
+	if (!exact)
+		return -ENOMEM;
+	memcpy(exact, pool->chunks, pool->nr_chunks * sizeof(*exact));
+	kvfree(pool->chunks);
+	pool->chunks = exact;
+	return 0;
+}
+
+static int labyrinth_check_config(const char *name, unsigned int nr_frames)
+{
+	if (!name || !*name || strnlen(name, LABYRINTH_POOL_NAME_MAX) >= LABYRINTH_POOL_NAME_MAX)
+		return -EINVAL;
+	if (!nr_frames)
+		return -EINVAL;
+	if (nr_frames > LABYRINTH_MAX_FRAMES || nr_frames > si_mem_available())
+		return -ENOMEM;
+	return 0;
+}
+
+/**
+ * labyrinth_pool_create() - reserve a pool of exclusive pages
+ * @name: name for messages and statistics, 1 to LABYRINTH_POOL_NAME_MAX - 1
+ *        characters
+ * @nr_frames: pages to reserve, spread evenly over the possible CPUs' home
+ *             regions and taken from each CPU's NUMA node
+ *
+ * Every page is reserved now, in high-order chunks where the buddy
+ * allocator has them; grants never allocate.  Pages are zeroed here so the
+ * first owner never sees stale data.
+ *
+ * Context: Process context; may sleep.
+ * Return: The pool, ERR_PTR(-EINVAL) for an empty, missing or too long
+ * @name or a zero @nr_frames, or ERR_PTR(-ENOMEM) when @nr_frames exceeds
+ * LABYRINTH_MAX_FRAMES or the memory available, or the pages cannot be
+ * reserved.  On error nothing stays allocated.
+ */
+struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames)
+{
+	struct labyrinth_pool *pool;
+	unsigned int index_bits;
+	int err;
+
+	might_sleep();
+	err = labyrinth_check_config(name, nr_frames);
+	if (err)
+		return ERR_PTR(err);
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+	strscpy(pool->name, name, sizeof(pool->name));
+	pool->nr_frames = nr_frames;
+	pool->nr_regions = nr_cpu_ids;
+	pool->region_bits = round_up(DIV_ROUND_UP(nr_frames, nr_cpu_ids),
+				     LABYRINTH_REGION_ALIGN_BITS);
+	index_bits = labyrinth_index_limit(pool);
+
+	err = -ENOMEM;
+	pool->pcpu = alloc_percpu(struct labyrinth_pcpu);
+	pool->bitmap = kvcalloc(BITS_TO_LONGS(index_bits), sizeof(long), GFP_KERNEL);
+	pool->frame_addr = kvcalloc(index_bits, sizeof(*pool->frame_addr), GFP_KERNEL);
+	if (pool->pcpu && pool->bitmap && pool->frame_addr)
+		err = labyrinth_reserve(pool);
+	if (err) {
+		labyrinth_free_pool(pool);
+		return ERR_PTR(err);
+	}
+	return pool;
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create, LABYRINTH);
+
+/**
+ * labyrinth_pool_destroy() - give a pool's pages back to the page allocator
+ * @pool: pool from labyrinth_pool_create()
+ *
+ * Refused while any frame is owned: those frames may still be in use, so
+ * nothing is released and the refusal is counted and reported.  No grant
+ * or free on @pool may run concurrently with its destruction.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 once the pool is gone, -EINVAL for a NULL or ERR_PTR @pool, or
+ * -EBUSY when frames are still owned (the pool stays usable).
+ */
+int labyrinth_pool_destroy(struct labyrinth_pool *pool)
+{
+	u64 owned;
+
+	might_sleep();
+	if (IS_ERR_OR_NULL(pool))
+		return -EINVAL;
+	owned = labyrinth_owned(pool);
+	if (owned) {
+		atomic_long_inc(&pool->busy_destroy);
+		pr_warn("pool %s: destroy refused from %pS: %llu frames still owned\n",
+			pool->name, (void *)_RET_IP_, owned);
+		return -EBUSY;
+	}
+	labyrinth_free_pool(pool);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_destroy, LABYRINTH);

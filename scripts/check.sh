@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: every test and gate of labyrinth.  Each step prints one
+# "PASS: ..." or "FAIL: ..." line per test case or gate; the last line
+# counts them.  Exits non-zero if anything failed or a step broke.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+
+results=$cache/check-results.txt
+: > "$results"
+broken=0
+start=$SECONDS
+
+step() {
+	local t=$SECONDS
+	echo "== $* =="
+	bash "$@" 2>&1 | tee -a "$results"
+	local rc=${PIPESTATUS[0]}
+	echo "== $* finished in $((SECONDS - t)) s (exit $rc) =="
+	[ "$rc" -eq 0 ] || broken=1
+}
+
+bash "$top/scripts/setup.sh" || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+step "$top/scripts/gates.sh"
+step "$top/scripts/kunit.sh" plain
+step "$top/scripts/kunit.sh" debug
+for k in 6.12 6.1; do
+	[ ! -f "$top/scripts/boot-test.sh" ] || step "$top/scripts/boot-test.sh" "$k"
+done
+
+passed=$(grep -c '^PASS: ' "$results")
+failed=$(grep -c '^FAIL: ' "$results")
+skipped=$(grep -c '^SKIP: ' "$results")
+# A step that broke without printing a FAIL line still fails the run.
+if [ "$broken" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	echo "FAIL: a step exited non-zero without reporting a failed case"
+	failed=1
+fi
+echo "make check took $((SECONDS - start)) s; $skipped skipped"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static gates, each of which must report zero findings:
+#   - W=1 + sparse C=2 builds of the module and sample client against the
+#     Debian 6.1 and 6.12 headers;
+#   - checkpatch.pl --no-tree --strict on every source;
+#   - kernel-doc -none -Wall on the API header and every C source.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+tree=$cache/linux-6.12
+[ -f "$tree/.unpacked" ] || bash "$top/scripts/setup.sh"
+rc=0
+
+# gate <name> <output file>: pass when the output has no finding lines.
+gate() {
+	local name=$1 out=$2 pattern=$3
+	if grep -Eq "$pattern" "$out"; then
+		fail "gate $name"
+		grep -E "$pattern" "$out" | head -20
+		rc=1
+	else
+		pass "gate $name"
+	fi
+}
+
+for k in 6.1 6.12; do
+	kver=$(distro_kver "$k")
+	out=$cache/gate-w1-$k.out
+	build_oot "/lib/modules/$kver/build" "$cache/gate-$k" W=1 C=2 > "$out" 2>&1 ||
+		echo "error: build failed" >> "$out"
+	gate "W=1 C=2 against Debian $kver headers" "$out" 'warning:|error:'
+done
+
+cd "$top"
+mapfile -t sources < <(git ls-files '*.c' '*.h' Kbuild Kconfig 'samples/Kbuild')
+for f in "${sources[@]}"; do
+	out=$cache/gate-checkpatch.out
+	"$tree/scripts/checkpatch.pl" --no-tree --strict --quiet -f "$f" > "$out" 2>&1 || true
+	gate "checkpatch --strict $f" "$out" '^(WARNING|ERROR|CHECK)'
+done
+
+out=$cache/gate-kernel-doc.out
+mapfile -t csources < <(git ls-files '*.c' '*.h')
+"$tree/scripts/kernel-doc" -none -Wall "${csources[@]}" > "$out" 2>&1 || echo "error: kernel-doc failed" >> "$out"
+gate "kernel-doc -Wall" "$out" '.'
+exit $rc

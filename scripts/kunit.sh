@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/kunit.sh <plain|debug>: build labyrinth's KUnit suites into a
+# kernel from linux-source-6.12 and run them with kunit.py in QEMU (TCG,
+# two CPUs).  The debug flavour adds KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
+# DEBUG_OBJECTS, kmemleak and DEBUG_VM, and any splat in the log fails it.
+# Also gates the in-tree build: W=1 and sparse C=2 on drivers/labyrinth.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+flavour=${1:-plain}
+tree=$cache/linux-6.12
+build=$cache/kunit-$flavour
+[ -f "$tree/.unpacked" ] || bash "$top/scripts/setup.sh"
+
+# Overlay labyrinth into the tree as drivers/labyrinth (a copy, so the
+# checkout never sees in-tree build products).
+overlay() {
+	mkdir -p "$tree/drivers/labyrinth"
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		"${module_sources[@]/#/$top/}" "$top/kunit" "$tree/drivers/labyrinth/"
+	rm -rf "$tree/drivers/labyrinth/samples"
+	grep -q 'drivers/labyrinth/Kconfig' "$tree/drivers/Kconfig" ||
+		sed -i '$i source "drivers/labyrinth/Kconfig"' "$tree/drivers/Kconfig"
+	grep -q 'CONFIG_LABYRINTH' "$tree/drivers/Makefile" ||
+		echo 'obj-$(CONFIG_LABYRINTH)		+= labyrinth/' >> "$tree/drivers/Makefile"
+}
+
+configs=(--kunitconfig "$top/kunit/.kunitconfig")
+[ "$flavour" = plain ] || configs+=(--kunitconfig "$top/kunit/debug.kunitconfig")
+
+overlay
+mkdir -p "$build"
+log=$cache/kunit-$flavour.out
+json=$cache/kunit-$flavour.json
+rm -f "$json"
+echo "kunit-$flavour: building and running (log: $log)"
+start=$SECONDS
+set +e
+(cd "$tree" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
+	--build_dir="$build" "${configs[@]}" --jobs="$(nproc)" --timeout=900 \
+	--qemu_args='-smp 2' --kernel_args='panic_on_warn=1' \
+	--json="$json") > "$log" 2>&1
+rc=$?
+set -e
+echo "kunit-$flavour: kunit.py exited $rc after $((SECONDS - start)) s"
+
+# One result line per leaf test case (parameterised cases count each value).
+python3 - "$json" "$flavour" <<'PY' || rc=1
+import json, sys
+try:
+    root = json.load(open(sys.argv[1]))
+except (OSError, ValueError) as e:
+    print(f"FAIL: kunit-{sys.argv[2]} results ({e})")
+    sys.exit(1)
+bad = 0
+def walk(group, path):
+    global bad
+    for case in group.get("test_cases", []):
+        name = f"kunit-{sys.argv[2]} {'.'.join(path + [case['name']])}"
+        if case["status"] == "PASS":
+            print(f"PASS: {name}")
+        elif case["status"] == "SKIP":
+            print(f"SKIP: {name}")
+        else:
+            print(f"FAIL: {name} ({case['status']})")
+            bad += 1
+    for sub in group.get("sub_groups", []):
+        walk(sub, path + [sub["name"]])
+for suite in root.get("sub_groups", []):
+    walk(suite, [suite["name"]])
+sys.exit(1 if bad else 0)
+PY
+
+# A kernel splat anywhere in the run fails it, even if every case passed.
+splats='BUG:|WARNING:|KASAN|kmemleak:.*suspected|possible recursive locking|inconsistent lock state|INFO: task|sleeping function called|Kernel panic|Oops'
+if grep -Eq "$splats" "$build/test.log"; then
+	fail "kunit-$flavour no kernel splats"
+	grep -E "$splats" "$build/test.log" | head -20
+	rc=1
+else
+	pass "kunit-$flavour no kernel splats"
+fi
+
+# In-tree gate: rebuild drivers/labyrinth with W=1 and sparse; zero findings.
+gate=$cache/kunit-$flavour-w1.out
+touch "$tree"/drivers/labyrinth/*.c "$tree"/drivers/labyrinth/kunit/*.c
+(cd "$tree" && make ARCH=x86_64 O="$build" W=1 C=2 -j"$(nproc)" drivers/labyrinth/) > "$gate" 2>&1 ||
+	echo "in-tree build failed" >> "$gate"
+if grep -Eq 'warning:|error:|failed' "$gate"; then
+	fail "gate in-tree-6.12-$flavour W=1 C=2"
+	grep -E 'warning:|error:|failed' "$gate" | head -20
+	rc=1
+else
+	pass "gate in-tree-6.12-$flavour W=1 C=2"
+fi
+exit $rc

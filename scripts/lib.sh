@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for labyrinth's scripts.  Source it; it defines no side
+# effects beyond variables and functions.
+#
+# Result lines: every check prints exactly one line "PASS: <name>" or
+# "FAIL: <name> (<why>)"; `make check` counts those lines.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${LABYRINTH_CACHE:-$top/.cache}
+mkdir -p "$cache"
+
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; }
+
+# Kernel release of a Debian distro kernel, resolved through its meta
+# package: "6.1" -> 6.1.0-56-amd64, "6.12" -> 6.12.117+deb12-amd64.
+distro_kver() {
+	local meta
+	case "$1" in
+	6.1) meta=linux-image-amd64 ;;
+	6.12) meta=linux-image-6.12-amd64 ;;
+	*) echo "distro_kver: unknown kernel '$1'" >&2; return 1 ;;
+	esac
+	apt-cache depends "$meta" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { sub(/^linux-image-/, "", $2); print $2; exit }'
+}
+
+# Module sources copied into a build directory of their own, so builds for
+# several kernels never share objects with each other or with the checkout.
+module_sources=(Makefile Kbuild Kconfig labyrinth.h labyrinth_internal.h
+		labyrinth_core.c labyrinth_pool.c samples)
+
+# build_oot <kdir> <outdir> [make args...]: build labyrinth.ko and the sample
+# client in <outdir> against the kernel build tree <kdir>.
+build_oot() {
+	local kdir=$1 out=$2
+	shift 2
+	mkdir -p "$out"
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		"${module_sources[@]/#/$top/}" "$out/"
+	make -s -C "$out" KDIR="$kdir" "$@" modules samples
+}
