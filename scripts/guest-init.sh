@@ -1,0 +1,246 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of labyrinth's QEMU guests (packed by scripts/qemu-lib.sh, run by
+# busybox sh as PID 1).  Every check prints one marker line that the host
+# turns into a PASS/FAIL line:
+#   LABYRINTH-CHECK PASS <name>
+#   LABYRINTH-CHECK FAIL <name> <why>
+# LABYRINTH-INFO lines are for humans; LABYRINTH-DONE is printed last, so
+# its absence tells the host that the guest crashed or hung.
+#
+# Kernel command line: lbt_mode=check (default) runs every check,
+# lbt_mode=demo only loads, exercises and unloads; lbt_pages=N is the
+# nr_pages of the valid load (default 512).
+#
+# PID 1 must never exit (the kernel would panic), so there is no `set -e`:
+# a failing step is reported and the script goes on to power off.
+
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec < /dev/console > /dev/console 2>&1
+# Only warnings and worse reach the console: enough for a WARNING or BUG
+# to be in the serial log whole before panic_on_warn stops the guest, little
+# enough that kernel chatter seldom lands between marker lines.  The checks
+# read the kernel log with dmesg.
+dmesg -n 5
+
+MOD=/modules
+DLOG=/tmp/dmesg.all
+ERR=/tmp/cmd.err
+PAGE_KB=4	# x86_64 guests only
+# kmod's insmod (see qemu-lib.sh), by path: this busybox sh would run its
+# own insmod applet ahead of anything on $PATH.
+INSMOD=/sbin/insmod
+
+mode=check
+pages=512
+# shellcheck disable=SC2013 # the command line is words, not lines
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	lbt_mode=*) mode=${arg#lbt_mode=} ;;
+	lbt_pages=*) pages=${arg#lbt_pages=} ;;
+	esac
+done
+
+pass() { echo "LABYRINTH-CHECK PASS $1"; }
+fail() { echo "LABYRINTH-CHECK FAIL $1 $2"; }
+info() { echo "LABYRINTH-INFO $*"; }
+
+# Result of one check: pass when no reason was collected.
+verdict() {
+	if [ -z "$2" ]; then
+		pass "$1"
+	else
+		fail "$1" "${2#; }"
+	fi
+}
+
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# Kernel lines logged since the last call, without timestamps.  Everything
+# is also kept in $DLOG for the final scan, since -c empties the buffer.
+new_dmesg() {
+	dmesg -c | sed 's/^\[[^]]*\] //' | tee -a "$DLOG"
+}
+
+# Show the kernel lines of one module ("labyrinth" also matches the client),
+# less the taint notices every out-of-tree, unsigned module gets.
+show_dmesg() {
+	echo "$1" | grep "^$2" | grep -v -e "taints kernel" -e "module verification failed" |
+	while read -r line; do
+		info "$line"
+	done
+}
+
+free_pages() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches 2> /dev/null
+	awk '$1 == "nr_free_pages" { print $2 }' /proc/vmstat
+}
+
+# Value of key=N in a "key=N key=N" line.
+field() {
+	echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+}
+
+# check_rejected <name> <nr_pages value> <what the value is>: insmod must
+# fail, log exactly one "labyrinth: nr_pages=<value> rejected" line, leave
+# no module behind and give back every page it took.
+check_rejected() {
+	name=$1
+	value=$2
+	why=
+	new_dmesg > /dev/null
+	before=$(free_pages)
+	if "$INSMOD" "$MOD/labyrinth.ko" "nr_pages=$value" 2> "$ERR"; then
+		fail "$name" "insmod nr_pages=$value ($3) succeeded"
+		rmmod labyrinth
+		new_dmesg > /dev/null
+		return
+	fi
+	after=$(free_pages)
+	# Freed pages can sit in per-CPU lists or uncommitted vmstat deltas
+	# for a moment; a real leak does not come back.
+	tries=0
+	while [ $((before - after)) -gt 1024 ] && [ $tries -lt 3 ]; do
+		sleep 1
+		after=$(free_pages)
+		tries=$((tries + 1))
+	done
+	out=$(new_dmesg)
+	line=$(echo "$out" | grep -F "labyrinth: nr_pages=$value rejected" | head -n 1)
+	nlines=$(echo "$out" | grep -c "rejected")
+	info "$name: nr_pages=$value ($3): $(cat "$ERR")"
+	info "$name: ${line:-no rejected line in dmesg}"
+	info "$name: nr_free_pages $before before, $after after"
+
+	[ -n "$line" ] || why="$why; no 'labyrinth: nr_pages=$value rejected' line in dmesg"
+	[ "$nlines" -le 1 ] || why="$why; $nlines 'rejected' lines, expected one"
+	! loaded labyrinth || why="$why; labyrinth left in /proc/modules"
+	[ $((before - after)) -le 1024 ] ||
+		why="$why; nr_free_pages fell by $((before - after)) pages ($before -> $after)"
+	verdict "$name" "$why"
+}
+
+check_load() {
+	why=
+	new_dmesg > /dev/null
+	if "$INSMOD" "$MOD/labyrinth.ko" "nr_pages=$1" 2> "$ERR"; then
+		param=$(cat /sys/module/labyrinth/parameters/nr_pages 2> /dev/null)
+		[ "$param" = "$1" ] ||
+			why="/sys/module/labyrinth/parameters/nr_pages reads '$param', expected $1"
+	else
+		why="insmod labyrinth.ko nr_pages=$1: $(cat "$ERR")"
+	fi
+	show_dmesg "$(new_dmesg)" "labyrinth:"
+	verdict load "$why"
+}
+
+# The client's init grants and frees from process and hardirq context and
+# fails insmod if anything went wrong; its counters must add up too.
+check_client() {
+	if ! loaded labyrinth; then
+		fail client-load "skipped: labyrinth is not loaded"
+		fail client-rounds "skipped: labyrinth is not loaded"
+		fail client-stats "skipped: labyrinth is not loaded"
+		return
+	fi
+	why=
+	"$INSMOD" "$MOD/labyrinth_client.ko" 2> "$ERR" ||
+		why="insmod labyrinth_client.ko: $(cat "$ERR")"
+	out=$(new_dmesg)
+	show_dmesg "$out" "labyrinth_client:"
+	verdict client-load "$why"
+
+	rounds=$(echo "$out" | grep -o "labyrinth_client: process ok=.*" | head -n 1)
+	if [ "$rounds" = "labyrinth_client: process ok=64 hardirq ok=64" ]; then
+		pass client-rounds
+	else
+		fail client-rounds "expected 'process ok=64 hardirq ok=64', got '${rounds:-nothing}'"
+	fi
+
+	# 64 rounds in each context on an otherwise idle pool.
+	stats=$(echo "$out" | grep -o "labyrinth_client: stats .*" | head -n 1)
+	why=
+	if [ -z "$stats" ]; then
+		why="no stats line"
+	else
+		[ "$(field "$stats" nr_frames)" = "$1" ] || why="$why; nr_frames is not $1"
+		[ "$(field "$stats" owned)" = 0 ] || why="$why; owned is not 0"
+		grants=$(field "$stats" grants)
+		[ "${grants:-0}" -ge 128 ] || why="$why; grants < 128"
+		[ "$(field "$stats" frees)" = "$grants" ] || why="$why; frees != grants"
+		for k in failures bad_addr foreign double_free; do
+			[ "$(field "$stats" $k)" = 0 ] || why="$why; $k is not 0"
+		done
+	fi
+	verdict client-stats "$why"
+}
+
+# A module in use must refuse to go.
+check_rmmod_busy() {
+	if ! loaded labyrinth_client; then
+		fail rmmod-busy "skipped: labyrinth_client is not loaded"
+		return
+	fi
+	if rmmod labyrinth 2> "$ERR"; then
+		fail rmmod-busy "rmmod labyrinth succeeded while labyrinth_client was loaded"
+	elif ! loaded labyrinth; then
+		fail rmmod-busy "rmmod failed but labyrinth left /proc/modules"
+	else
+		info "rmmod-busy: $(cat "$ERR")"
+		pass rmmod-busy
+	fi
+	new_dmesg > /dev/null
+}
+
+check_unload() {
+	why=
+	if loaded labyrinth_client; then
+		rmmod labyrinth_client 2> "$ERR" || why="$why; rmmod labyrinth_client: $(cat "$ERR")"
+	fi
+	if loaded labyrinth; then
+		rmmod labyrinth 2> "$ERR" || why="$why; rmmod labyrinth: $(cat "$ERR")"
+	else
+		why="$why; labyrinth was not loaded"
+	fi
+	! loaded labyrinth_client || why="$why; labyrinth_client still in /proc/modules"
+	! loaded labyrinth || why="$why; labyrinth still in /proc/modules"
+	show_dmesg "$(new_dmesg)" "labyrinth"
+	verdict unload "$why"
+}
+
+check_dmesg_clean() {
+	new_dmesg > /dev/null
+	bad=$(grep -E "WARNING:|BUG:|Call Trace" "$DLOG" | head -n 3 | tr '\n' '|')
+	verdict dmesg-clean "${bad:+kernel log has: $bad}"
+}
+
+new_dmesg > /dev/null	# boot messages go to $DLOG only
+info "guest up: $(uname -r), mode $mode, $(grep -c ^processor /proc/cpuinfo) CPUs"
+
+if [ "$mode" = check ]; then
+	ram_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+	ram_pages=$((ram_kb / PAGE_KB))
+	check_rejected reject-zero 0 "zero"
+	check_rejected reject-negative -1 "negative"
+	check_rejected reject-nonnumeric abc "not a number"
+	check_rejected reject-too-big $((ram_pages * 2)) "twice MemTotal"
+	check_rejected reject-unreservable $((ram_pages - 1)) "MemTotal - 1, cannot all be reserved"
+fi
+
+check_load "$pages"
+check_client "$pages"
+[ "$mode" = check ] && check_rmmod_busy
+check_unload
+check_dmesg_clean
+
+# Whole kernel log, for whoever reads the serial log after a failure.
+sed 's/^/dmesg| /' "$DLOG"
+echo LABYRINTH-DONE
+# Let the UART drain before the machine goes away.
+sleep 1
+poweroff -f

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared by boot-test.sh and demo.sh: build labyrinth against a Debian distro
+# kernel, pack it with busybox and scripts/guest-init.sh into an initramfs,
+# boot that kernel in QEMU (TCG: KVM cannot run these guests here) and read
+# the guest's markers back from the serial log.  Source lib.sh first: it
+# sets $top and $cache.
+# shellcheck disable=SC2154 # $top, $cache come from lib.sh
+#
+# Guest protocol (written by guest-init.sh, one marker per line):
+#   LABYRINTH-CHECK PASS <name>
+#   LABYRINTH-CHECK FAIL <name> <why>
+#   LABYRINTH-INFO <text>      something worth showing a human
+#   LABYRINTH-DONE             the guest ran to the end; anything else is a crash
+
+qemu_timeout=${LABYRINTH_QEMU_TIMEOUT:-300}
+qemu_mem=1024
+qemu_smp=2
+
+# qemu_build <kver> <outdir>: labyrinth.ko and samples/labyrinth_client.ko
+# against the distro headers.  W=1 so warnings show up in every boot run.
+qemu_build() {
+	local kver=$1 out=$2 kdir=/lib/modules/$1/build
+
+	[ -d "$kdir" ] || { echo "no headers for $kver at $kdir (run scripts/setup.sh)" >&2; return 1; }
+	# Debian's 6.1 headers have no vmlinux; kbuild says so for every module.
+	# build_oot's own status counts: modules of an earlier build stay behind.
+	build_oot "$kdir" "$out" W=1 2>&1 | { grep -v '^Skipping BTF generation' || true; }
+	[ "${PIPESTATUS[0]}" = 0 ] &&
+		[ -f "$out/labyrinth.ko" ] && [ -f "$out/samples/labyrinth_client.ko" ]
+}
+
+# qemu_add_binary <stage> <binary>: a dynamically linked host binary and
+# the libraries ldd names, at the same paths inside <stage>.
+qemu_add_binary() {
+	local stage=$1 bin=$2 lib
+
+	install -D -m 0755 "$bin" "$stage$bin"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		install -D -m 0755 "$lib" "$stage$lib"
+	done
+}
+
+# qemu_initramfs <outfile> <ko>...: busybox with every applet as a symlink,
+# kmod's insmod, the guest init and the given modules under /modules.
+# Built in a scratch directory and renamed into place so a half-written
+# image is never booted.  A subshell body, so the EXIT trap cleans up on
+# every way out.
+qemu_initramfs() (
+	local out=$1 stage applet
+	shift
+	stage=$(mktemp -d "$cache/initramfs.XXXXXX")
+	trap 'rm -rf "$stage" "$out.tmp"' EXIT
+
+	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,modules}
+	cp /bin/busybox "$stage/bin/busybox"
+	# Symlinks made on the host: the guest then needs no install step.
+	while read -r applet; do
+		[ "$applet" = bin/busybox ] || [ -e "$stage/$applet" ] ||
+			ln -s /bin/busybox "$stage/$applet"
+	done < <(/bin/busybox --list-full)
+	# insmod is kmod's, as on the systems users run: busybox insmod retries
+	# a failed finit_module() with init_module(), so a module whose init
+	# fails would run that init twice.  rmmod stays busybox's, which calls
+	# delete_module() directly instead of refusing in user space the way
+	# kmod does, so the kernel's own in-use refusal is what gets tested.
+	qemu_add_binary "$stage" "$(command -v kmod)"
+	ln -sf "$(command -v kmod)" "$stage/sbin/insmod"
+	install -m 0755 "$top/scripts/guest-init.sh" "$stage/init"
+	cp "$@" "$stage/modules/"
+
+	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) | gzip -9 > "$out.tmp"
+	mv "$out.tmp" "$out"
+)
+
+# qemu_boot <kver> <initramfs> <log> <guest args>: boot and capture the
+# serial console into <log>.  Returns QEMU's status (124 on timeout).
+# panic_on_warn/oops=panic turn any kernel splat into a stop that the
+# missing LABYRINTH-DONE marker reports; -no-reboot makes panic=-1 exit.
+qemu_boot() {
+	local kver=$1 initrd=$2 log=$3 args=$4 rc=0
+	local kernel=/boot/vmlinuz-$kver
+
+	[ -f "$kernel" ] || { echo "no kernel image $kernel (run scripts/setup.sh)" >&2; return 1; }
+	# stdin from /dev/null: -nographic would otherwise put a terminal in raw mode.
+	timeout --kill-after=10 "$qemu_timeout" \
+		qemu-system-x86_64 -accel tcg -smp "$qemu_smp" -m "$qemu_mem" \
+		-nographic -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic quiet $args" \
+		< /dev/null > "$log" 2>&1 || rc=$?
+	# Serial output has CRLF line ends; keep the log plain text.
+	sed -i 's/\r$//' "$log"
+	return "$rc"
+}
+
+# qemu_markers <log>: the guest's marker lines, each cut to start at its
+# marker in case console output got glued in front of it.
+qemu_markers() {
+	grep -a -o 'LABYRINTH-\(CHECK\|INFO\|DONE\).*' "$1" || true
+}
+
+# qemu_guest_done <log>: did the guest reach its last line?
+qemu_guest_done() {
+	qemu_markers "$1" | grep -qx 'LABYRINTH-DONE'
+}
+
+# qemu_why_stopped <qemu status>: words for a guest that never said DONE.
+qemu_why_stopped() {
+	case "$1" in
+	124|137) echo "timed out after ${qemu_timeout}s" ;;
+	0) echo "guest stopped early: panic, oops or init died" ;;
+	*) echo "qemu exited with status $1" ;;
+	esac
+}
+
+# qemu_show_failure <log>: what a human needs after a crash or hang: the
+# first lines of any kernel splat (they scroll out of the tail) and the tail.
+qemu_show_failure() {
+	local log=$1 name=${1#"$top"/}
+
+	if grep -a -q -E 'WARNING:|BUG:|Oops|Kernel panic' "$log"; then
+		echo "---- kernel splat in $name ----"
+		grep -a -E 'WARNING:|BUG:|Oops|Kernel panic|RIP:' "$log" | head -n 10
+	fi
+	echo "---- last 40 lines of $name ----"
+	tail -n 40 "$log"
+	echo "----"
+}
