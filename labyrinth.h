@@ -23,10 +23,10 @@ struct labyrinth_pool;
 /**
  * LABYRINTH_MAX_FRAMES - largest number of frames one pool may reserve
  *
- * Frame indices are 32-bit; this bound keeps every index, and the bitmap
- * padding added per CPU, well inside that range.
+ * 256 GiB of 4 KiB pages.  Keeps the per-frame metadata of a pool (16
+ * bytes a frame at worst) below the largest single kvmalloc() allocation.
  */
-#define LABYRINTH_MAX_FRAMES	BIT(30)
+#define LABYRINTH_MAX_FRAMES	BIT(26)
 
 /**
  * struct labyrinth_stats - counters of one pool, summed over every CPU

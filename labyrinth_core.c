@@ -58,17 +58,24 @@ MODULE_PARM_DESC(nr_pages,
  * @why: receives the reason on failure
  * @why_len: size of @why
  *
- * Return: 0, -EINVAL for text that is empty, not a number, zero or
- * negative, or -ENOMEM for more pages than the machine has or a pool may
- * hold.
+ * Return: 0, -EINVAL for text that is empty, not a decimal number, zero
+ * or negative, or -ENOMEM for more pages than the machine has or a pool
+ * may hold.
  */
 int labyrinth_parse_nr_pages(const char *text, unsigned long ram_pages,
 			     unsigned int *out, char *why, size_t why_len)
 {
 	long long val;
+	int err;
 
-	if (kstrtoll(text, 0, &val)) {
-		scnprintf(why, why_len, "not a number of pages");
+	/* decimal only: base 0 would read "0100" as octal 64 */
+	err = kstrtoll(text, 10, &val);
+	if (err == -ERANGE) {
+		scnprintf(why, why_len, "more than the %lu pages of RAM", ram_pages);
+		return -ENOMEM;
+	}
+	if (err) {
+		scnprintf(why, why_len, "not a decimal number of pages");
 		return -EINVAL;
 	}
 	if (val < 1) {

@@ -39,14 +39,21 @@ struct labyrinth_chunk {
 	unsigned int first;
 };
 
+/* One CPU's home region: bitmap bits [first, first + nr). */
+struct labyrinth_region {
+	unsigned int first;
+	unsigned int nr;
+};
+
 /**
  * struct labyrinth_pool - one pool of exclusive pages
  * @name: for messages and statistics
  * @nr_frames: frames reserved at create
  * @nr_regions: one home region per possible CPU id
- * @region_bits: bitmap stride of a region; a multiple of a cache line
+ * @nr_bits: bitmap bits, cache-line padding between regions included
+ * @regions: home region of each CPU id; CPUs offline at create get none
  * @bitmap: exclusivity bitmap, bit set while the frame is owned
- * @frame_addr: frame index to direct-map address, 0 for padding bits
+ * @frame_addr: frame index (bit number) to direct-map address, 0 for padding
  * @chunks: reserved runs sorted by address, for free's address lookup
  * @nr_chunks: entries in @chunks
  * @pcpu: per-CPU hint and event counters
@@ -55,14 +62,15 @@ struct labyrinth_chunk {
  * @double_free: frees refused because the frame was not owned
  * @busy_destroy: destroys refused because frames were owned
  *
- * Region r holds the frames homed on CPU r at bitmap bits
- * [r * @region_bits, r * @region_bits + labyrinth_region_frames(pool, r)).
+ * Everything but the bitmap, the per-CPU data and the misuse counters is
+ * written only at create and read-only afterwards.
  */
 struct labyrinth_pool {
 	char name[LABYRINTH_POOL_NAME_MAX];
 	unsigned int nr_frames;
 	unsigned int nr_regions;
-	unsigned int region_bits;
+	unsigned int nr_bits;
+	struct labyrinth_region *regions;
 	unsigned long *bitmap;
 	unsigned long *frame_addr;
 	struct labyrinth_chunk *chunks;
@@ -77,13 +85,12 @@ struct labyrinth_pool {
 static inline unsigned int labyrinth_region_frames(const struct labyrinth_pool *pool,
 						   unsigned int region)
 {
-	return pool->nr_frames / pool->nr_regions +
-	       (region < pool->nr_frames % pool->nr_regions);
+	return pool->regions[region].nr;
 }
 
 static inline unsigned int labyrinth_index_limit(const struct labyrinth_pool *pool)
 {
-	return pool->nr_regions * pool->region_bits;
+	return pool->nr_bits;
 }
 
 #if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)

@@ -24,8 +24,11 @@
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -39,7 +42,7 @@ unsigned int labyrinth_fail_reserve_at;
 static unsigned long *labyrinth_region_map(const struct labyrinth_pool *pool,
 					   unsigned int region)
 {
-	return pool->bitmap + region * (pool->region_bits / BITS_PER_LONG);
+	return pool->bitmap + pool->regions[region].first / BITS_PER_LONG;
 }
 
 /*
@@ -78,13 +81,27 @@ static int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int regi
 	return bit;
 }
 
-static void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int index)
+/*
+ * init_on_free is honoured here too, at grant rather than at free: a free
+ * then never writes to the frame, so a buggy racing double free cannot
+ * scribble on the frame's next owner, and no owner ever sees the bytes of
+ * the one before.
+ */
+static void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
+			     unsigned int bit)
 {
-	void *addr = (void *)pool->frame_addr[index];
+	void *addr = (void *)pool->frame_addr[pool->regions[region].first + bit];
 
-	if (want_init_on_alloc(GFP_ATOMIC))
+	if (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free())
 		clear_page(addr);
 	return addr;
+}
+
+static bool labyrinth_homed_here(const struct labyrinth_pool *pool, unsigned int index)
+{
+	const struct labyrinth_region *home = &pool->regions[raw_smp_processor_id()];
+
+	return index - home->first < home->nr;
 }
 
 /* Home region full: take a frame homed on another CPU, each region once. */
@@ -100,7 +117,7 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 		if (bit >= 0) {
 			this_cpu_inc(pool->pcpu->steals);
 			this_cpu_inc(pool->pcpu->grants);
-			return labyrinth_grant(pool, region * pool->region_bits + bit);
+			return labyrinth_grant(pool, region, bit);
 		}
 	}
 	this_cpu_inc(pool->pcpu->failures);
@@ -113,8 +130,9 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
  *
  * The page is PAGE_SIZE, page aligned and in the direct map, so
  * virt_to_page() works on it.  It is zeroed when the kernel runs with
- * init_on_alloc or init_on_free.  Frames homed on other CPUs are taken when
- * this CPU's are all owned.
+ * init_on_alloc or init_on_free, so it never holds a previous owner's
+ * bytes.  Frames homed on other CPUs are taken when this CPU's are all
+ * owned.
  *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
  * Return: The page's address, or NULL when every frame of @pool is owned.
@@ -129,7 +147,7 @@ void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 	if (likely(bit >= 0)) {
 		this_cpu_write(pool->pcpu->hint, bit + 1);
 		this_cpu_inc(pool->pcpu->grants);
-		return labyrinth_grant(pool, home * pool->region_bits + bit);
+		return labyrinth_grant(pool, home, bit);
 	}
 	return labyrinth_alloc_steal(pool, home);
 }
@@ -198,14 +216,14 @@ static noinline int labyrinth_refuse_free(struct labyrinth_pool *pool, const voi
 static void labyrinth_count_frees(struct labyrinth_pool *pool, unsigned int index,
 				  unsigned int nr)
 {
-	if (index / pool->region_bits != raw_smp_processor_id())
+	if (!labyrinth_homed_here(pool, index))
 		this_cpu_add(pool->pcpu->remote_frees, nr);
 	this_cpu_add(pool->pcpu->frees, nr);
 }
 
 /*
- * Checks the bit before touching the frame so that a refused free writes
- * nothing; the test_and_clear_bit() still catches two racing frees.
+ * A free writes nothing to the frame (zeroing happens at grant), so a
+ * refused free changes nothing at all.
  */
 static int labyrinth_free_one(struct labyrinth_pool *pool, void *addr, unsigned long caller)
 {
@@ -215,17 +233,14 @@ static int labyrinth_free_one(struct labyrinth_pool *pool, void *addr, unsigned 
 	err = labyrinth_frame_index(pool, addr, &index);
 	if (unlikely(err))
 		return labyrinth_refuse_free(pool, addr, err, caller);
-	if (unlikely(!test_bit(index, pool->bitmap)))
-		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
-	if (want_init_on_free())
-		clear_page(addr);
 	/* fully ordered: the owner's writes land before the frame is free */
 	if (unlikely(!test_and_clear_bit(index, pool->bitmap)))
 		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
 
 	/* a frame freed on its home CPU is the next one granted: cache hot */
-	if (index / pool->region_bits == raw_smp_processor_id())
-		this_cpu_write(pool->pcpu->hint, index % pool->region_bits);
+	if (labyrinth_homed_here(pool, index))
+		this_cpu_write(pool->pcpu->hint,
+			       index - pool->regions[raw_smp_processor_id()].first);
 	labyrinth_count_frees(pool, index, 1);
 	return 0;
 }
@@ -254,8 +269,9 @@ int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned
  *
  * A free that cannot be right changes nothing: it is counted in the pool's
  * statistics, warned about (ratelimited, with the caller's address) and
- * refused.  The page is zeroed before it is released when the kernel runs
- * with init_on_free.
+ * refused.  A free never writes to the page.  A second free of a frame that
+ * was granted again in between cannot be told from its new owner's free and
+ * is accepted: one bit per frame records that a frame is owned, not by whom.
  *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
  * Return: 0 on success; -EINVAL if @addr is NULL, an ERR_PTR or not page
@@ -300,8 +316,7 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 		} while (!try_cmpxchg(&map[w], &old, old | take));
 
 		for_each_set_bit(bit, &take, BITS_PER_LONG)
-			addrs[got++] = labyrinth_grant(pool, region * pool->region_bits +
-							     w * BITS_PER_LONG + bit);
+			addrs[got++] = labyrinth_grant(pool, region, w * BITS_PER_LONG + bit);
 	}
 	return got;
 }
@@ -378,8 +393,8 @@ static int labyrinth_release_word(struct labyrinth_pool *pool, unsigned int word
  * labyrinth_pool_free(), and an address listed twice is a double free.
  *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
- * Return: 0 if every entry was freed, otherwise the error code of the last
- * refused entry (see labyrinth_pool_free()).
+ * Return: 0 if every entry was freed, otherwise the error code of one of
+ * the refused entries (see labyrinth_pool_free()).
  */
 int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned int nr)
 {
@@ -394,6 +409,7 @@ int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned
 			word = index / BITS_PER_LONG;
 			mask = 0;
 		}
+		/* listed twice, or not owned: refused before the batch clears it */
 		if (!err && ((mask & BIT(index % BITS_PER_LONG)) ||
 			     !test_bit(index, pool->bitmap)))
 			err = -EALREADY;
@@ -401,8 +417,6 @@ int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned
 			ret = labyrinth_refuse_free(pool, addrs[i], err, _RET_IP_);
 			continue;
 		}
-		if (want_init_on_free())
-			clear_page(addrs[i]);
 		mask |= BIT(index % BITS_PER_LONG);
 	}
 	return labyrinth_release_word(pool, word, mask, _RET_IP_) ?: ret;
@@ -467,9 +481,11 @@ static void labyrinth_release_frames(struct labyrinth_pool *pool)
 {
 	unsigned int c, i;
 
-	for (c = 0; c < pool->nr_chunks; c++)
+	for (c = 0; c < pool->nr_chunks; c++) {
 		for (i = 0; i < pool->chunks[c].nr; i++)
 			free_page(pool->chunks[c].start + i * PAGE_SIZE);
+		cond_resched();
+	}
 	pool->nr_chunks = 0;
 }
 
@@ -479,6 +495,7 @@ static void labyrinth_free_pool(struct labyrinth_pool *pool)
 	kvfree(pool->chunks);
 	kvfree(pool->frame_addr);
 	kvfree(pool->bitmap);
+	kfree(pool->regions);
 	free_percpu(pool->pcpu);
 	kfree(pool);
 }
@@ -496,7 +513,7 @@ static unsigned int labyrinth_chunk_order(unsigned int remaining)
 static int labyrinth_reserve_region(struct labyrinth_pool *pool, unsigned int region)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY;
-	int node = cpu_possible(region) ? cpu_to_node(region) : NUMA_NO_NODE;
+	int node = cpu_to_node(region);
 	unsigned int remaining = labyrinth_region_frames(pool, region);
 	unsigned int bit = 0, order, i;
 	struct labyrinth_chunk *c;
@@ -522,7 +539,7 @@ static int labyrinth_reserve_region(struct labyrinth_pool *pool, unsigned int re
 		c = &pool->chunks[pool->nr_chunks++];
 		c->start = (unsigned long)page_address(page);
 		c->nr = 1U << order;
-		c->first = region * pool->region_bits + bit;
+		c->first = pool->regions[region].first + bit;
 		for (i = 0; i < c->nr; i++)
 			pool->frame_addr[c->first + i] = c->start + i * PAGE_SIZE;
 		bit += c->nr;
@@ -546,7 +563,7 @@ static int labyrinth_reserve(struct labyrinth_pool *pool)
 	int err;
 
 	/* worst case, one chunk per frame; trimmed once the count is known */
-	pool->chunks = kvcalloc(pool->nr_frames, sizeof(*pool->chunks), GFP_KERNEL);
+	pool->chunks = kvcalloc(pool->nr_frames, sizeof(*pool->chunks), GFP_KERNEL | __GFP_NOWARN);
 	if (!pool->chunks)
 		return -ENOMEM;
 	for (r = 0; r < pool->nr_regions; r++) {
@@ -556,13 +573,38 @@ static int labyrinth_reserve(struct labyrinth_pool *pool)
 	}
 	sort(pool->chunks, pool->nr_chunks, sizeof(*pool->chunks), labyrinth_chunk_cmp, NULL);
 
-	exact = kvmalloc_array(pool->nr_chunks, sizeof(*exact), GFP_KERNEL);
+	exact = kvmalloc_array(pool->nr_chunks, sizeof(*exact), GFP_KERNEL | __GFP_NOWARN);
 	if (!exact)
 		return -ENOMEM;
 	memcpy(exact, pool->chunks, pool->nr_chunks * sizeof(*exact));
 	kvfree(pool->chunks);
 	pool->chunks = exact;
 	return 0;
+}
+
+/*
+ * Give each CPU online now a home region, frames spread evenly, each region
+ * starting on a cache line of its own.  CPUs that come online later have no
+ * home frames and take them from the others' regions.
+ */
+static int labyrinth_layout(struct labyrinth_pool *pool)
+{
+	unsigned int online, k = 0, bit = 0, cpu;
+
+	cpus_read_lock();	/* every frame placed: the online set holds still */
+	online = num_online_cpus();
+	for_each_online_cpu(cpu) {
+		struct labyrinth_region *r = &pool->regions[cpu];
+
+		r->first = bit;
+		r->nr = pool->nr_frames / online + (k++ < pool->nr_frames % online);
+		bit += round_up(r->nr, LABYRINTH_REGION_ALIGN_BITS);
+	}
+	cpus_read_unlock();
+	pool->nr_bits = bit;
+	pool->bitmap = kvcalloc(BITS_TO_LONGS(bit), sizeof(long), GFP_KERNEL | __GFP_NOWARN);
+	pool->frame_addr = kvcalloc(bit, sizeof(*pool->frame_addr), GFP_KERNEL | __GFP_NOWARN);
+	return pool->bitmap && pool->frame_addr ? 0 : -ENOMEM;
 }
 
 static int labyrinth_check_config(const char *name, unsigned int nr_frames)
@@ -580,8 +622,8 @@ static int labyrinth_check_config(const char *name, unsigned int nr_frames)
  * labyrinth_pool_create() - reserve a pool of exclusive pages
  * @name: name for messages and statistics, 1 to LABYRINTH_POOL_NAME_MAX - 1
  *        characters
- * @nr_frames: pages to reserve, spread evenly over the possible CPUs' home
- *             regions and taken from each CPU's NUMA node
+ * @nr_frames: pages to reserve, spread evenly over the home regions of the
+ *             CPUs online now and taken from each CPU's NUMA node
  *
  * Every page is reserved now, in high-order chunks where the buddy
  * allocator has them; grants never allocate.  Pages are zeroed here so the
@@ -596,7 +638,6 @@ static int labyrinth_check_config(const char *name, unsigned int nr_frames)
 struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames)
 {
 	struct labyrinth_pool *pool;
-	unsigned int index_bits;
 	int err;
 
 	might_sleep();
@@ -610,15 +651,13 @@ struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_f
 	strscpy(pool->name, name, sizeof(pool->name));
 	pool->nr_frames = nr_frames;
 	pool->nr_regions = nr_cpu_ids;
-	pool->region_bits = round_up(DIV_ROUND_UP(nr_frames, nr_cpu_ids),
-				     LABYRINTH_REGION_ALIGN_BITS);
-	index_bits = labyrinth_index_limit(pool);
 
 	err = -ENOMEM;
+	pool->regions = kcalloc(nr_cpu_ids, sizeof(*pool->regions), GFP_KERNEL | __GFP_NOWARN);
 	pool->pcpu = alloc_percpu(struct labyrinth_pcpu);
-	pool->bitmap = kvcalloc(BITS_TO_LONGS(index_bits), sizeof(long), GFP_KERNEL);
-	pool->frame_addr = kvcalloc(index_bits, sizeof(*pool->frame_addr), GFP_KERNEL);
-	if (pool->pcpu && pool->bitmap && pool->frame_addr)
+	if (pool->regions && pool->pcpu)
+		err = labyrinth_layout(pool);
+	if (!err)
 		err = labyrinth_reserve(pool);
 	if (err) {
 		labyrinth_free_pool(pool);

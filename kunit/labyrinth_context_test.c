@@ -17,6 +17,7 @@
 #include <linux/interrupt.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/timer.h>
@@ -89,19 +90,46 @@ static void ctx_give(struct ctx_pool *cp, void *page, unsigned long token)
 		atomic_inc(&cp->res.frees);
 }
 
-/* Grant up to CTX_BATCH frames, hold them while checking, free them. */
-static void ctx_work(struct ctx_pool *cp, unsigned long token)
+/* Grant up to @batch frames, hold them while checking, free them. */
+static void ctx_work_n(struct ctx_pool *cp, unsigned long token, unsigned int batch)
 {
 	void *held[CTX_BATCH];
 	unsigned int i, n = 0;
 
-	for (i = 0; i < CTX_BATCH; i++) {
+	for (i = 0; i < min(batch, CTX_BATCH); i++) {
 		held[n] = labyrinth_pool_alloc(cp->pool);
 		if (held[n])
 			ctx_take(cp, held[n++], token);
 	}
 	for (i = 0; i < n; i++)
 		ctx_give(cp, held[i], token);
+}
+
+static void ctx_work(struct ctx_pool *cp, unsigned long token)
+{
+	ctx_work_n(cp, token, CTX_BATCH);
+}
+
+/* The same through the bulk calls: one grant and one free of a batch. */
+static void ctx_work_bulk(struct ctx_pool *cp, unsigned long token)
+{
+	void *held[CTX_BATCH];
+	unsigned int i, n;
+
+	n = labyrinth_pool_alloc_bulk(cp->pool, held, CTX_BATCH);
+	for (i = 0; i < n; i++)
+		ctx_take(cp, held[i], token);
+	for (i = 0; i < n; i++) {
+		unsigned int index;
+
+		if (!ctx_intact(held[i], token) ||
+		    labyrinth_frame_index(cp->pool, held[i], &index) ||
+		    atomic_long_cmpxchg(&cp->owner[index], token, 0) != token)
+			atomic_inc(&cp->res.faults);
+	}
+	if (labyrinth_pool_free_bulk(cp->pool, held, n))
+		atomic_inc(&cp->res.faults);
+	atomic_add(n, &cp->res.frees);
 }
 
 static void ctx_pool_exit(void *data)
@@ -241,15 +269,21 @@ static void test_cross_cpu_free(struct kunit *test)
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two online CPUs");
 	for (round = 0; round < 8; round++) {
+		int err;
+
+		/* stay here until the IPI ran, so "other" really is another CPU */
 		this = get_cpu();
 		other = cpumask_any_but(cpu_online_mask, this);
 		for (cr.n = 0; cr.n < CTX_BATCH; cr.n++) {
 			cr.held[cr.n] = labyrinth_pool_alloc(cp->pool);
-			KUNIT_ASSERT_NOT_NULL(test, cr.held[cr.n]);
+			if (!cr.held[cr.n])
+				break;
 			ctx_take(cp, cr.held[cr.n], 0xc055);
 		}
+		err = smp_call_function_single(other, ctx_remote_free, &cr, 1);
 		put_cpu();
-		KUNIT_ASSERT_EQ(test, 0, smp_call_function_single(other, ctx_remote_free, &cr, 1));
+		KUNIT_ASSERT_EQ(test, cr.n, CTX_BATCH);
+		KUNIT_ASSERT_EQ(test, err, 0);
 	}
 	labyrinth_pool_read_stats(cp->pool, &st);
 	KUNIT_EXPECT_GE(test, st.remote_frees, 8 * CTX_BATCH);
@@ -271,7 +305,8 @@ static int ctx_nmi_handler(unsigned int type, struct pt_regs *regs)
 		return NMI_DONE;
 	if (!in_nmi())
 		atomic_inc(&nmi_pool->res.wrong_context);
-	ctx_work(nmi_pool, 0x7a11 + smp_processor_id());
+	/* two frames: enough to race, short enough for a KASAN kernel's NMI */
+	ctx_work_n(nmi_pool, 0x7a11 + smp_processor_id(), 2);
 	atomic_inc(&nmi_seen);
 	return NMI_HANDLED;
 }
@@ -319,7 +354,7 @@ static void test_nmi(struct kunit *test)
 		kunit_skip(test, "no NMI arrived from an IPI to self on this machine");
 	KUNIT_EXPECT_EQ(test, round, 10);
 	KUNIT_EXPECT_EQ(test, atomic_read(&nmi_seen), round);
-	ctx_expect_clean(test, cp, round * CTX_BATCH);
+	ctx_expect_clean(test, cp, round * 2);
 }
 
 /*
@@ -353,6 +388,71 @@ static void test_nmi_interrupts_process_context(struct kunit *test)
 		   fired, atomic_read(&nmi_seen));
 	ctx_expect_clean(test, cp, 200 * CTX_BATCH);
 }
+
+/*
+ * NMIs from another CPU at random moments, so that they land anywhere in
+ * this CPU's grants and frees, between any two instructions of the search,
+ * the claim and the release, not just right after a send to self.
+ */
+struct ctx_nmi_sender {
+	int target;
+	int sent;
+};
+
+static int ctx_nmi_sender_fn(void *data)
+{
+	struct ctx_nmi_sender *ns = data;
+	int wait;
+
+	while (!kthread_should_stop()) {
+		atomic_set(&nmi_armed, 1);
+		apic->send_IPI(ns->target, NMI_VECTOR);
+		ns->sent++;
+		for (wait = 0; wait < 10000 && atomic_read(&nmi_armed); wait++)
+			udelay(1);
+		udelay(get_random_u32_below(20));
+		cond_resched();
+	}
+	return 0;
+}
+
+static void test_nmi_from_other_cpu(struct kunit *test)
+{
+	struct ctx_pool *cp = ctx_pool(test, CTX_FRAMES);
+	struct ctx_nmi_sender ns;
+	struct task_struct *t;
+	int round;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	ctx_nmi_setup(test, cp);
+	migrate_disable();
+	ns.target = raw_smp_processor_id();
+	ns.sent = 0;
+	t = kthread_create_on_cpu(ctx_nmi_sender_fn, &ns,
+				  cpumask_any_but(cpu_online_mask, ns.target), "labyrinth_nmi");
+	if (IS_ERR(t)) {
+		migrate_enable();
+		KUNIT_FAIL(test, "sender kthread: %pe", t);
+		return;
+	}
+	wake_up_process(t);
+	for (round = 0; round < 500; round++) {
+		if (round % 2)
+			ctx_work_bulk(cp, 0xb0d1);
+		else
+			ctx_work(cp, 0xb0d1);
+		cond_resched();
+	}
+	kthread_stop(t);
+	migrate_enable();
+	atomic_set(&nmi_armed, 0);
+	if (!atomic_read(&nmi_seen))
+		kunit_skip(test, "no NMI arrived from another CPU on this machine");
+	kunit_info(test, "%d NMIs sent, %d handled during 500 process rounds\n",
+		   ns.sent, atomic_read(&nmi_seen));
+	ctx_expect_clean(test, cp, 500 * CTX_BATCH);
+}
 #else
 static void test_nmi(struct kunit *test)
 {
@@ -362,6 +462,11 @@ static void test_nmi(struct kunit *test)
 static void test_nmi_interrupts_process_context(struct kunit *test)
 {
 	kunit_skip(test, "NMI IPI to self needs an x86 local APIC");
+}
+
+static void test_nmi_from_other_cpu(struct kunit *test)
+{
+	kunit_skip(test, "NMI IPIs need an x86 local APIC");
 }
 #endif
 
@@ -384,7 +489,10 @@ static int ctx_storm_fn(void *data)
 	unsigned int i;
 
 	for (i = 0; i < cs->rounds; i++) {
-		ctx_work(cs->cp, token);
+		if (i % 2)
+			ctx_work_bulk(cs->cp, token);
+		else
+			ctx_work(cs->cp, token);
 		if (!(i % 16))
 			cond_resched();
 	}
@@ -393,36 +501,60 @@ static int ctx_storm_fn(void *data)
 	return 0;
 }
 
+/* Run ctx_storm_fn on every online CPU at once and wait for all of them. */
+static void ctx_storm_run(struct kunit *test, struct ctx_storm *cs)
+{
+	struct task_struct *t;
+	int cpu;
+
+	init_completion(&cs->done);
+	atomic_set(&cs->running, 1);
+	for_each_online_cpu(cpu) {
+		t = kthread_create_on_cpu(ctx_storm_fn, cs, cpu, "labyrinth_storm/%u");
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "kthread on CPU %d: %pe", cpu, t);
+			break;	/* still wait for the threads already running */
+		}
+		atomic_inc(&cs->running);
+		wake_up_process(t);
+	}
+	if (atomic_dec_and_test(&cs->running))
+		complete(&cs->done);
+	wait_for_completion(&cs->done);
+}
+
 static void test_all_cpus_at_once(struct kunit *test)
 {
 	/* fewer frames than the CPUs' batches together: contention and steals */
 	struct ctx_pool *cp = ctx_pool(test, CTX_BATCH * num_online_cpus() / 2 + 1);
 	struct ctx_storm cs = { .cp = cp, .rounds = 2000 };
-	struct task_struct *t;
 	struct labyrinth_stats st;
-	int cpu;
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two online CPUs");
-	init_completion(&cs.done);
-	atomic_set(&cs.running, 1);
-	for_each_online_cpu(cpu) {
-		t = kthread_create_on_cpu(ctx_storm_fn, &cs, cpu, "labyrinth_storm/%u");
-		if (IS_ERR(t)) {
-			KUNIT_FAIL(test, "kthread on CPU %d: %pe", cpu, t);
-			break;	/* still wait for the threads already running */
-		}
-		atomic_inc(&cs.running);
-		wake_up_process(t);
-	}
-	if (atomic_dec_and_test(&cs.running))
-		complete(&cs.done);
-	wait_for_completion(&cs.done);
+	ctx_storm_run(test, &cs);
 
 	labyrinth_pool_read_stats(cp->pool, &st);
-	kunit_info(test, "%d grants, %llu steals, %llu NULL returns on %u CPUs\n",
+	kunit_info(test, "%d grants, %llu steals, %llu short grants on %u CPUs\n",
 		   atomic_read(&cp->res.grants), st.steals, st.failures, num_online_cpus());
 	KUNIT_EXPECT_GT(test, st.steals, 0);
+	ctx_expect_clean(test, cp, 1);
+}
+
+/*
+ * Nothing stranded: with frames for every CPU's whole batch, no grant may
+ * come back NULL or short however the CPUs interleave.
+ */
+static void test_all_cpus_never_short(struct kunit *test)
+{
+	struct ctx_pool *cp = ctx_pool(test, CTX_BATCH * num_online_cpus());
+	struct ctx_storm cs = { .cp = cp, .rounds = 2000 };
+	struct labyrinth_stats st;
+
+	ctx_storm_run(test, &cs);
+	labyrinth_pool_read_stats(cp->pool, &st);
+	KUNIT_EXPECT_EQ(test, st.failures, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cp->res.grants), 2000 * CTX_BATCH * num_online_cpus());
 	ctx_expect_clean(test, cp, 1);
 }
 
@@ -432,7 +564,9 @@ static struct kunit_case labyrinth_context_cases[] = {
 	KUNIT_CASE(test_cross_cpu_free),
 	KUNIT_CASE(test_nmi),
 	KUNIT_CASE(test_nmi_interrupts_process_context),
+	KUNIT_CASE(test_nmi_from_other_cpu),
 	KUNIT_CASE_SLOW(test_all_cpus_at_once),
+	KUNIT_CASE_SLOW(test_all_cpus_never_short),
 	{}
 };
 

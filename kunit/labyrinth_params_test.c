@@ -18,7 +18,8 @@ struct param_case {
 static const struct param_case param_cases[] = {
 	{ "1024", 0, 1024 },
 	{ "1", 0, 1 },
-	{ "0x100", 0, 256 },
+	{ "0x100", -EINVAL },
+	{ "0100", 0, 100 },	/* decimal, never octal */
 	{ "262144", 0, 262144 },
 	{ "0", -EINVAL },
 	{ "-1", -EINVAL },
@@ -28,7 +29,7 @@ static const struct param_case param_cases[] = {
 	{ "", -EINVAL },
 	{ " 5", -EINVAL },
 	{ "262145", -ENOMEM },
-	{ "99999999999999999999", -EINVAL },	/* overflows: not a number */
+	{ "99999999999999999999", -ENOMEM },	/* overflows: too large */
 	{ "4294967297", -ENOMEM },
 };
 
@@ -67,7 +68,7 @@ static void test_parse_scales_with_ram(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, labyrinth_parse_nr_pages("1024", 1024, &pages, why,
 							  sizeof(why)));
 	KUNIT_EXPECT_EQ(test, -ENOMEM,
-			labyrinth_parse_nr_pages("1073741825", ULONG_MAX, &pages, why,
+			labyrinth_parse_nr_pages("67108865", ULONG_MAX, &pages, why,
 						 sizeof(why)));
 }
 

@@ -227,7 +227,7 @@ if [ "$mode" = check ]; then
 	ram_pages=$((ram_kb / PAGE_KB))
 	check_rejected reject-zero 0 "zero"
 	check_rejected reject-negative -1 "negative"
-	check_rejected reject-nonnumeric abc "not a number"
+	check_rejected reject-nonnumeric abc "not a decimal number"
 	check_rejected reject-too-big $((ram_pages * 2)) "twice MemTotal"
 	check_rejected reject-unreservable $((ram_pages - 1)) "MemTotal - 1, cannot all be reserved"
 fi

@@ -27,8 +27,14 @@ overlay() {
 		echo 'obj-$(CONFIG_LABYRINTH)		+= labyrinth/' >> "$tree/drivers/Makefile"
 }
 
+# Each flavour boots with one of the kernel's page-init policies, so both
+# are exercised: no owner may see the previous owner's bytes under either.
 configs=(--kunitconfig "$top/kunit/.kunitconfig")
-[ "$flavour" = plain ] || configs+=(--kunitconfig "$top/kunit/debug.kunitconfig")
+init_arg=init_on_free=1
+if [ "$flavour" != plain ]; then
+	configs+=(--kunitconfig "$top/kunit/debug.kunitconfig")
+	init_arg=init_on_alloc=1
+fi
 
 overlay
 mkdir -p "$build"
@@ -40,7 +46,7 @@ start=$SECONDS
 set +e
 (cd "$tree" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 	--build_dir="$build" "${configs[@]}" --jobs="$(nproc)" --timeout=900 \
-	--qemu_args='-smp 2' --kernel_args='panic_on_warn=1' \
+	--qemu_args='-smp 2' --kernel_args="panic_on_warn=1 $init_arg" \
 	--json="$json") > "$log" 2>&1
 rc=$?
 set -e
