@@ -30,7 +30,8 @@ struct labyrinth_pool;
 
 /**
  * struct labyrinth_stats - counters of one pool, summed over every CPU
- * @nr_frames: frames reserved when the pool was created
+ * @nr_frames: frames reserved now: at create, plus what growth added
+ * @max_frames: growth cap (equal to @nr_frames at create for a fixed pool)
  * @owned: frames granted and not yet freed, read from the bitmap
  * @grants: frames handed out, bulk grants included
  * @frees: frames taken back, bulk frees included
@@ -41,6 +42,8 @@ struct labyrinth_pool;
  * @foreign: frees refused for an address this pool never reserved (-ENOENT)
  * @double_free: frees refused because the frame was not owned (-EALREADY)
  * @busy_destroy: destroys refused because frames were still owned (-EBUSY)
+ * @refills: frames added by growth
+ * @refill_failures: growth steps that could not add a frame
  *
  * The event counters are per CPU and read without stopping the pool, so a
  * snapshot taken while other CPUs work is approximate; @owned is exact for
@@ -48,6 +51,7 @@ struct labyrinth_pool;
  */
 struct labyrinth_stats {
 	u64 nr_frames;
+	u64 max_frames;
 	u64 owned;
 	u64 grants;
 	u64 frees;
@@ -58,6 +62,8 @@ struct labyrinth_stats {
 	u64 foreign;
 	u64 double_free;
 	u64 busy_destroy;
+	u64 refills;
+	u64 refill_failures;
 };
 
 void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void);
@@ -65,6 +71,8 @@ int labyrinth_free_page_exclusive(void *addr);
 struct labyrinth_pool *labyrinth_default_pool(void);
 
 struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames);
+struct labyrinth_pool *labyrinth_pool_create_growable(const char *name, unsigned int nr_frames,
+						      unsigned int max_frames);
 int labyrinth_pool_destroy(struct labyrinth_pool *pool);
 void *labyrinth_pool_alloc(struct labyrinth_pool *pool);
 int labyrinth_pool_free(struct labyrinth_pool *pool, void *addr);

@@ -21,49 +21,67 @@
 /* Long enough for any valid number; longer text is refused, not truncated. */
 #define LABYRINTH_PARAM_TEXT_MAX	24
 
-static char nr_pages_text[LABYRINTH_PARAM_TEXT_MAX];
-static bool nr_pages_given;
-static bool nr_pages_too_long;
-static unsigned int nr_pages = LABYRINTH_DEFAULT_NR_PAGES;
+/* A page-count parameter as the user wrote it, and its validated value. */
+struct labyrinth_param {
+	const char *name;
+	unsigned int min;
+	unsigned int value;
+	bool given;
+	bool too_long;
+	char text[LABYRINTH_PARAM_TEXT_MAX];
+};
+
+static struct labyrinth_param nr_pages = {
+	.name = "nr_pages", .min = 1, .value = LABYRINTH_DEFAULT_NR_PAGES,
+};
+
+static struct labyrinth_param max_pages = { .name = "max_pages", .min = 0 };
 
 static struct labyrinth_pool *labyrinth_default;
 
-static int nr_pages_set(const char *val, const struct kernel_param *kp)
+static int labyrinth_param_set(const char *val, const struct kernel_param *kp)
 {
-	nr_pages_given = true;
-	nr_pages_too_long = val && strlen(val) >= sizeof(nr_pages_text);
-	strscpy(nr_pages_text, val ?: "", sizeof(nr_pages_text));
+	struct labyrinth_param *p = kp->arg;
+
+	p->given = true;
+	p->too_long = val && strlen(val) >= sizeof(p->text);
+	strscpy(p->text, val ?: "", sizeof(p->text));
 	return 0;
 }
 
-static int nr_pages_get(char *buffer, const struct kernel_param *kp)
+static int labyrinth_param_get(char *buffer, const struct kernel_param *kp)
 {
-	return sysfs_emit(buffer, "%u\n", nr_pages);
+	const struct labyrinth_param *p = kp->arg;
+
+	return sysfs_emit(buffer, "%u\n", p->value);
 }
 
-static const struct kernel_param_ops nr_pages_ops = {
-	.set = nr_pages_set,
-	.get = nr_pages_get,
+static const struct kernel_param_ops labyrinth_param_ops = {
+	.set = labyrinth_param_set,
+	.get = labyrinth_param_get,
 };
 
-module_param_cb(nr_pages, &nr_pages_ops, NULL, 0444);
+module_param_cb(nr_pages, &labyrinth_param_ops, &nr_pages, 0444);
 MODULE_PARM_DESC(nr_pages,
-		 "Pages reserved for the default pool, 1 up to the memory available (default 1024 = 4 MiB)");
+		 "Pages reserved for the default pool at load, 1 up to the memory available (default 1024 = 4 MiB)");
+module_param_cb(max_pages, &labyrinth_param_ops, &max_pages, 0444);
+MODULE_PARM_DESC(max_pages,
+		 "Growth cap of the default pool in pages, at least nr_pages; 0 = fixed reserve (default 0)");
 
 /**
- * labyrinth_parse_nr_pages() - validate a pool size given as text
+ * labyrinth_parse_pages() - validate a page count given as text
  * @text: the parameter's value as written by the user
+ * @min: smallest value allowed (1, or 0 where 0 means "off")
  * @ram_pages: pages of RAM in the machine
  * @out: the number of pages on success
  * @why: receives the reason on failure
  * @why_len: size of @why
  *
- * Return: 0, -EINVAL for text that is empty, not a decimal number, zero
- * or negative, or -ENOMEM for more pages than the machine has or a pool
- * may hold.
+ * Return: 0, -EINVAL for text that is empty, not a decimal number or below
+ * @min, or -ENOMEM for more pages than the machine has or a pool may hold.
  */
-int labyrinth_parse_nr_pages(const char *text, unsigned long ram_pages,
-			     unsigned int *out, char *why, size_t why_len)
+int labyrinth_parse_pages(const char *text, unsigned int min, unsigned long ram_pages,
+			  unsigned int *out, char *why, size_t why_len)
 {
 	long long val;
 	int err;
@@ -78,8 +96,8 @@ int labyrinth_parse_nr_pages(const char *text, unsigned long ram_pages,
 		scnprintf(why, why_len, "not a decimal number of pages");
 		return -EINVAL;
 	}
-	if (val < 1) {
-		scnprintf(why, why_len, "must be at least 1");
+	if (val < min) {
+		scnprintf(why, why_len, "must be at least %u", min);
 		return -EINVAL;
 	}
 	if (val > ram_pages) {
@@ -95,22 +113,36 @@ int labyrinth_parse_nr_pages(const char *text, unsigned long ram_pages,
 	return 0;
 }
 
-static int __init labyrinth_params_init(void)
+static int __init labyrinth_param_check(struct labyrinth_param *p)
 {
 	char why[80];
 	int err;
 
-	if (!nr_pages_given)
+	if (!p->given)
 		return 0;
-	if (nr_pages_too_long) {
-		pr_err("nr_pages=%s... rejected: longer than any number of pages\n",
-		       nr_pages_text);
+	if (p->too_long) {
+		pr_err("%s=%s... rejected: longer than any number of pages\n", p->name, p->text);
 		return -EINVAL;
 	}
-	err = labyrinth_parse_nr_pages(nr_pages_text, totalram_pages(), &nr_pages,
-				       why, sizeof(why));
+	err = labyrinth_parse_pages(p->text, p->min, totalram_pages(), &p->value, why,
+				    sizeof(why));
 	if (err)
-		pr_err("nr_pages=%s rejected: %s\n", nr_pages_text, why);
+		pr_err("%s=%s rejected: %s\n", p->name, p->text, why);
+	return err;
+}
+
+static int __init labyrinth_params_init(void)
+{
+	int err;
+
+	err = labyrinth_param_check(&nr_pages);
+	if (!err)
+		err = labyrinth_param_check(&max_pages);
+	if (!err && max_pages.value && max_pages.value < nr_pages.value) {
+		pr_err("max_pages=%u rejected: below nr_pages=%u\n", max_pages.value,
+		       nr_pages.value);
+		err = -EINVAL;
+	}
 	return err;
 }
 
@@ -122,14 +154,15 @@ static int __init labyrinth_init(void)
 	err = labyrinth_params_init();
 	if (err)
 		return err;
-	pool = labyrinth_pool_create("default", nr_pages);
+	pool = labyrinth_pool_create_growable("default", nr_pages.value, max_pages.value);
 	if (IS_ERR(pool)) {
 		pr_err("nr_pages=%u rejected: cannot reserve that many pages (%lu available): %pe\n",
-		       nr_pages, si_mem_available(), pool);
+		       nr_pages.value, si_mem_available(), pool);
 		return PTR_ERR(pool);
 	}
 	labyrinth_default = pool;
-	pr_info("default pool: %u pages over %u CPU regions\n", nr_pages, nr_cpu_ids);
+	pr_info("default pool: %u pages, growth cap %u, over %u online CPUs\n",
+		nr_pages.value, max(nr_pages.value, max_pages.value), num_online_cpus());
 	return 0;
 }
 
@@ -150,7 +183,8 @@ module_exit(labyrinth_exit);
 /**
  * labyrinth_void_alloc_page_gfp_atomic_exclusive() - take one exclusive page
  *
- * Takes a page from the default pool (sized by the nr_pages parameter).
+ * Takes a page from the default pool (sized by the nr_pages and max_pages
+ * parameters).
  * The caller is the frame's only owner until it calls
  * labyrinth_free_page_exclusive().  See labyrinth_pool_alloc().
  *

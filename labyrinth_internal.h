@@ -8,7 +8,9 @@
 
 #include <linux/atomic.h>
 #include <linux/cache.h>
+#include <linux/irq_work.h>
 #include <linux/percpu.h>
+#include <linux/workqueue.h>
 #include "labyrinth.h"
 
 /*
@@ -39,42 +41,73 @@ struct labyrinth_chunk {
 	unsigned int first;
 };
 
-/* One CPU's home region: bitmap bits [first, first + nr). */
+/*
+ * One CPU's home region: bitmap bits [first, first + nr).  The first
+ * @backed bits have frames; the rest wait for growth and stay set, so they
+ * look owned to every search.
+ */
 struct labyrinth_region {
 	unsigned int first;
 	unsigned int nr;
+	unsigned int backed;
 };
+
+/*
+ * The chunks of one reservation: the create, or one growth step.  Sorted by
+ * address and never changed once published.
+ */
+struct labyrinth_segment {
+	struct labyrinth_chunk *chunks;
+	unsigned int nr;
+};
+
+/* Growth steps a pool can take; each adds a quarter of its initial size. */
+#define LABYRINTH_MAX_SEGMENTS	16
 
 /**
  * struct labyrinth_pool - one pool of exclusive pages
  * @name: for messages and statistics
  * @nr_frames: frames reserved at create
+ * @max_frames: growth cap; equal to @nr_frames for a fixed pool
+ * @backed_frames: frames reserved so far, growth included
  * @nr_regions: one home region per possible CPU id
  * @nr_bits: bitmap bits, cache-line padding between regions included
  * @regions: home region of each CPU id; CPUs offline at create get none
  * @bitmap: exclusivity bitmap, bit set while the frame is owned
  * @frame_addr: frame index (bit number) to direct-map address, 0 for padding
- * @chunks: reserved runs sorted by address, for free's address lookup
- * @nr_chunks: entries in @chunks
+ * @segments: reservations, for free's address lookup
+ * @nr_segments: published entries of @segments (release/acquire)
+ * @grow_kick: queued from any context when a home region runs empty
+ * @grow_work: process-context growth step, queued by @grow_kick
+ * @stopping: set while destroy waits for growth to finish
+ * @refills: frames added by growth
+ * @refill_failures: growth steps that added nothing
  * @pcpu: per-CPU hint and event counters
  * @bad_addr: frees refused for NULL, ERR_PTR or unaligned addresses
  * @foreign: frees refused for addresses outside the pool
  * @double_free: frees refused because the frame was not owned
  * @busy_destroy: destroys refused because frames were owned
  *
- * Everything but the bitmap, the per-CPU data and the misuse counters is
- * written only at create and read-only afterwards.
+ * Grants and frees write only the bitmap, the per-CPU data and the misuse
+ * counters; growth appends segments and fills regions' unbacked bits.
  */
 struct labyrinth_pool {
 	char name[LABYRINTH_POOL_NAME_MAX];
 	unsigned int nr_frames;
+	unsigned int max_frames;
+	unsigned int backed_frames;
 	unsigned int nr_regions;
 	unsigned int nr_bits;
 	struct labyrinth_region *regions;
 	unsigned long *bitmap;
 	unsigned long *frame_addr;
-	struct labyrinth_chunk *chunks;
-	unsigned int nr_chunks;
+	struct labyrinth_segment segments[LABYRINTH_MAX_SEGMENTS];
+	unsigned int nr_segments;
+	struct irq_work grow_kick;
+	struct work_struct grow_work;
+	bool stopping;
+	atomic_long_t refills;
+	atomic_long_t refill_failures;
 	struct labyrinth_pcpu __percpu *pcpu;
 	atomic_long_t bad_addr;
 	atomic_long_t foreign;
@@ -112,7 +145,7 @@ int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr,
 int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
 			  unsigned int *index);
 
-int labyrinth_parse_nr_pages(const char *text, unsigned long ram_pages,
-			     unsigned int *nr_pages, char *why, size_t why_len);
+int labyrinth_parse_pages(const char *text, unsigned int min, unsigned long ram_pages,
+			  unsigned int *pages, char *why, size_t why_len);
 
 #endif /* _LABYRINTH_INTERNAL_H */

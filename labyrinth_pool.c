@@ -23,6 +23,7 @@
 #include <linux/bitops.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
+#include <linux/irq_work.h>
 #include <linux/log2.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
@@ -33,6 +34,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/topology.h>
+#include <linux/workqueue.h>
 #include "labyrinth_internal.h"
 
 #if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
@@ -104,6 +106,17 @@ static bool labyrinth_homed_here(const struct labyrinth_pool *pool, unsigned int
 	return index - home->first < home->nr;
 }
 
+/*
+ * A home region running empty is the low watermark of a growable pool: ask
+ * for a growth step.  irq_work_queue() is safe in every context, NMI
+ * included, and does nothing while the kick is already pending.
+ */
+static void labyrinth_kick_growth(struct labyrinth_pool *pool)
+{
+	if (READ_ONCE(pool->backed_frames) < pool->max_frames && !READ_ONCE(pool->stopping))
+		irq_work_queue(&pool->grow_kick);
+}
+
 /* Home region full: take a frame homed on another CPU, each region once. */
 static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 					    unsigned int home)
@@ -111,6 +124,7 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 	unsigned int i, region;
 	int bit;
 
+	labyrinth_kick_growth(pool);
 	for (i = 1; i < pool->nr_regions; i++) {
 		region = (home + i) % pool->nr_regions;
 		bit = labyrinth_claim_region(pool, region, 0);
@@ -159,8 +173,8 @@ EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
  * @addr: address handed to a free
  * @index: frame index on success
  *
- * Binary search of the pool's chunks, O(log chunks); nothing in the frame or
- * its struct page is read, since those belong to the owner.
+ * Binary search of each reservation's chunks, O(segments * log chunks);
+ * nothing in the frame or its struct page is read: both belong to the owner.
  *
  * Return: 0, -EINVAL for NULL, ERR_PTR or an address that is not the start
  * of a page, or -ENOENT for an address the pool never reserved.
@@ -168,22 +182,29 @@ EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
 int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
 			  unsigned int *index)
 {
+	/* pairs with the release in labyrinth_grow(): segment before its frames */
+	unsigned int nr_segments = smp_load_acquire(&pool->nr_segments);
 	unsigned long a = (unsigned long)addr;
-	unsigned int lo = 0, hi = pool->nr_chunks;
+	unsigned int seg;
 
 	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
 		return -EINVAL;
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		const struct labyrinth_chunk *c = &pool->chunks[mid];
+	for (seg = 0; seg < nr_segments; seg++) {
+		const struct labyrinth_segment *sg = &pool->segments[seg];
+		unsigned int lo = 0, hi = sg->nr;
 
-		if (a < c->start) {
-			hi = mid;
-		} else if (a >= c->start + ((unsigned long)c->nr << PAGE_SHIFT)) {
-			lo = mid + 1;
-		} else {
-			*index = c->first + ((a - c->start) >> PAGE_SHIFT);
-			return 0;
+		while (lo < hi) {
+			unsigned int mid = lo + (hi - lo) / 2;
+			const struct labyrinth_chunk *c = &sg->chunks[mid];
+
+			if (a < c->start) {
+				hi = mid;
+			} else if (a >= c->start + ((unsigned long)c->nr << PAGE_SHIFT)) {
+				lo = mid + 1;
+			} else {
+				*index = c->first + ((a - c->start) >> PAGE_SHIFT);
+				return 0;
+			}
 		}
 	}
 	return -ENOENT;
@@ -350,6 +371,8 @@ unsigned int labyrinth_pool_alloc_bulk(struct labyrinth_pool *pool, void **addrs
 		got += more;
 	}
 	this_cpu_add(pool->pcpu->grants, got);
+	if (stolen || got < nr)
+		labyrinth_kick_growth(pool);
 	if (stolen)
 		this_cpu_add(pool->pcpu->steals, stolen);
 	if (got < nr)
@@ -423,14 +446,19 @@ int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free_bulk, LABYRINTH);
 
+/* Set bits of each region, less the unbacked ones that only look owned. */
 static u64 labyrinth_owned(const struct labyrinth_pool *pool)
 {
 	unsigned int r;
 	u64 owned = 0;
 
-	for (r = 0; r < pool->nr_regions; r++)
-		owned += bitmap_weight(labyrinth_region_map(pool, r),
-				       labyrinth_region_frames(pool, r));
+	for (r = 0; r < pool->nr_regions; r++) {
+		const struct labyrinth_region *rg = &pool->regions[r];
+		unsigned int unbacked = rg->nr - READ_ONCE(rg->backed);
+		unsigned int set = bitmap_weight(labyrinth_region_map(pool, r), rg->nr);
+
+		owned += set > unbacked ? set - unbacked : 0;
+	}
 	return owned;
 }
 
@@ -440,13 +468,15 @@ static u64 labyrinth_owned(const struct labyrinth_pool *pool)
  * @stats: filled with the counters, summed over every CPU
  *
  * Context: Any context except NMI; may be called while the pool is in use.
+ * While a growth step runs, @owned may briefly count its frames.
  */
 void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_stats *stats)
 {
 	int cpu;
 
 	memset(stats, 0, sizeof(*stats));
-	stats->nr_frames = pool->nr_frames;
+	stats->nr_frames = READ_ONCE(pool->backed_frames);
+	stats->max_frames = pool->max_frames;
 	stats->owned = labyrinth_owned(pool);
 	for_each_possible_cpu(cpu) {
 		const struct labyrinth_pcpu *pc = per_cpu_ptr(pool->pcpu, cpu);
@@ -461,6 +491,8 @@ void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_sta
 	stats->foreign = atomic_long_read(&pool->foreign);
 	stats->double_free = atomic_long_read(&pool->double_free);
 	stats->busy_destroy = atomic_long_read(&pool->busy_destroy);
+	stats->refills = atomic_long_read(&pool->refills);
+	stats->refill_failures = atomic_long_read(&pool->refill_failures);
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_read_stats, LABYRINTH);
 
@@ -477,22 +509,26 @@ const char *labyrinth_pool_name(const struct labyrinth_pool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_name, LABYRINTH);
 
-static void labyrinth_release_frames(struct labyrinth_pool *pool)
+static void labyrinth_release_segment(struct labyrinth_segment *sg)
 {
 	unsigned int c, i;
 
-	for (c = 0; c < pool->nr_chunks; c++) {
-		for (i = 0; i < pool->chunks[c].nr; i++)
-			free_page(pool->chunks[c].start + i * PAGE_SIZE);
+	for (c = 0; c < sg->nr; c++) {
+		for (i = 0; i < sg->chunks[c].nr; i++)
+			free_page(sg->chunks[c].start + i * PAGE_SIZE);
 		cond_resched();
 	}
-	pool->nr_chunks = 0;
+	kvfree(sg->chunks);
+	sg->chunks = NULL;
+	sg->nr = 0;
 }
 
 static void labyrinth_free_pool(struct labyrinth_pool *pool)
 {
-	labyrinth_release_frames(pool);
-	kvfree(pool->chunks);
+	unsigned int seg;
+
+	for (seg = 0; seg < LABYRINTH_MAX_SEGMENTS; seg++)
+		labyrinth_release_segment(&pool->segments[seg]);
 	kvfree(pool->frame_addr);
 	kvfree(pool->bitmap);
 	kfree(pool->regions);
@@ -507,20 +543,23 @@ static unsigned int labyrinth_chunk_order(unsigned int remaining)
 }
 
 /*
- * Reserve the frames of @region from its CPU's node, in the largest chunks
- * the buddy allocator gives without effort, down to single pages.
+ * Reserve up to @count frames for bits [@bit, @bit + @count) of @region
+ * from its CPU's node, in the largest chunks the buddy allocator gives
+ * without effort, down to single pages, appending them to @sg.
+ * Return: frames reserved; fewer than @count when memory ran out.
  */
-static int labyrinth_reserve_region(struct labyrinth_pool *pool, unsigned int region)
+static unsigned int labyrinth_reserve_bits(struct labyrinth_pool *pool, unsigned int region,
+					   unsigned int bit, unsigned int count,
+					   struct labyrinth_segment *sg)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | __GFP_NORETRY;
 	int node = cpu_to_node(region);
-	unsigned int remaining = labyrinth_region_frames(pool, region);
-	unsigned int bit = 0, order, i;
+	unsigned int order, i, got = 0;
 	struct labyrinth_chunk *c;
 	struct page *page;
 
-	while (remaining) {
-		order = labyrinth_chunk_order(remaining);
+	while (got < count) {
+		order = labyrinth_chunk_order(count - got);
 		for (;;) {
 			page = alloc_pages_node(node, gfp, order);
 			if (page || !order)
@@ -528,24 +567,23 @@ static int labyrinth_reserve_region(struct labyrinth_pool *pool, unsigned int re
 			order--;
 		}
 		if (!page)
-			return -ENOMEM;
-		if (unlikely(labyrinth_reserve_should_fail(pool->nr_chunks))) {
+			break;
+		if (unlikely(labyrinth_reserve_should_fail(sg->nr))) {
 			__free_pages(page, order);
-			return -ENOMEM;
+			break;
 		}
 		if (order)
 			split_page(page, order);
 
-		c = &pool->chunks[pool->nr_chunks++];
+		c = &sg->chunks[sg->nr++];
 		c->start = (unsigned long)page_address(page);
 		c->nr = 1U << order;
-		c->first = pool->regions[region].first + bit;
+		c->first = pool->regions[region].first + bit + got;
 		for (i = 0; i < c->nr; i++)
 			pool->frame_addr[c->first + i] = c->start + i * PAGE_SIZE;
-		bit += c->nr;
-		remaining -= c->nr;
+		got += c->nr;
 	}
-	return 0;
+	return got;
 }
 
 static int labyrinth_chunk_cmp(const void *a, const void *b)
@@ -555,93 +593,189 @@ static int labyrinth_chunk_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Reserve every region's frames, then index the chunks by address. */
-static int labyrinth_reserve(struct labyrinth_pool *pool)
+/* Room for @nr_frames chunks: the worst case of one chunk per frame. */
+static int labyrinth_segment_init(struct labyrinth_segment *sg, unsigned int nr_frames)
+{
+	sg->nr = 0;
+	sg->chunks = kvcalloc(nr_frames, sizeof(*sg->chunks), GFP_KERNEL | __GFP_NOWARN);
+	return sg->chunks ? 0 : -ENOMEM;
+}
+
+/* Sort the chunks by address; give back the unused room if memory allows. */
+static void labyrinth_segment_seal(struct labyrinth_segment *sg)
 {
 	struct labyrinth_chunk *exact;
-	unsigned int r;
+
+	sort(sg->chunks, sg->nr, sizeof(*sg->chunks), labyrinth_chunk_cmp, NULL);
+	exact = kvmalloc_array(sg->nr, sizeof(*exact), GFP_KERNEL | __GFP_NOWARN);
+	if (!exact)
+		return;
+	memcpy(exact, sg->chunks, sg->nr * sizeof(*exact));
+	kvfree(sg->chunks);
+	sg->chunks = exact;
+}
+
+/* Reserve every region's initial frames as segment 0. */
+static int labyrinth_reserve(struct labyrinth_pool *pool)
+{
+	struct labyrinth_segment *sg = &pool->segments[0];
+	unsigned int r, want;
 	int err;
 
-	/* worst case, one chunk per frame; trimmed once the count is known */
-	pool->chunks = kvcalloc(pool->nr_frames, sizeof(*pool->chunks), GFP_KERNEL | __GFP_NOWARN);
-	if (!pool->chunks)
-		return -ENOMEM;
-	for (r = 0; r < pool->nr_regions; r++) {
-		err = labyrinth_reserve_region(pool, r);
-		if (err)
-			return err;
+	err = labyrinth_segment_init(sg, pool->nr_frames);
+	for (r = 0; r < pool->nr_regions && !err; r++) {
+		want = pool->regions[r].backed;
+		if (labyrinth_reserve_bits(pool, r, 0, want, sg) != want)
+			err = -ENOMEM;
 	}
-	sort(pool->chunks, pool->nr_chunks, sizeof(*pool->chunks), labyrinth_chunk_cmp, NULL);
-
-	exact = kvmalloc_array(pool->nr_chunks, sizeof(*exact), GFP_KERNEL | __GFP_NOWARN);
-	if (!exact)
-		return -ENOMEM;
-	memcpy(exact, pool->chunks, pool->nr_chunks * sizeof(*exact));
-	kvfree(pool->chunks);
-	pool->chunks = exact;
+	if (err)
+		return err;
+	labyrinth_segment_seal(sg);
+	pool->nr_segments = 1;
 	return 0;
 }
 
 /*
- * Give each CPU online now a home region, frames spread evenly, each region
- * starting on a cache line of its own.  CPUs that come online later have no
- * home frames and take them from the others' regions.
+ * One growth step, in process context: reserve up to a quarter of the
+ * initial size more, spread over the regions with room, as a new segment.
+ * The segment is published before the new frames' bits are cleared, so a
+ * frame can only be granted, and freed, once a free can find it.
+ */
+static int labyrinth_grow(struct labyrinth_pool *pool)
+{
+	unsigned int seg = pool->nr_segments, added = 0, r, n, got, c;
+	unsigned int step = min(DIV_ROUND_UP(pool->nr_frames, 4),
+				pool->max_frames - pool->backed_frames);
+	struct labyrinth_segment *sg = &pool->segments[seg];
+	int err;
+
+	if (!step)
+		return 0;
+	if (seg == LABYRINTH_MAX_SEGMENTS)
+		return -ENOSPC;
+	err = labyrinth_segment_init(sg, step);
+	if (err)
+		return err;
+	for (r = 0; r < pool->nr_regions && added < step; r++) {
+		struct labyrinth_region *rg = &pool->regions[r];
+
+		/* each region grows in proportion to its share of the cap */
+		n = min3(rg->nr - rg->backed, step - added,
+			 (unsigned int)DIV_ROUND_UP_ULL((u64)step * rg->nr, pool->max_frames));
+		got = n ? labyrinth_reserve_bits(pool, r, rg->backed, n, sg) : 0;
+		WRITE_ONCE(rg->backed, rg->backed + got);
+		added += got;
+		if (got < n)
+			break;
+	}
+	if (!added) {
+		labyrinth_release_segment(sg);
+		return -ENOMEM;
+	}
+	labyrinth_segment_seal(sg);
+	/* pairs with labyrinth_frame_index(): chunks visible before the count */
+	smp_store_release(&pool->nr_segments, seg + 1);
+	WRITE_ONCE(pool->backed_frames, pool->backed_frames + added);
+	for (c = 0; c < sg->nr; c++)
+		for (n = 0; n < sg->chunks[c].nr; n++)
+			clear_bit_unlock(sg->chunks[c].first + n, pool->bitmap);
+	atomic_long_add(added, &pool->refills);
+	return 0;
+}
+
+static void labyrinth_grow_work(struct work_struct *work)
+{
+	struct labyrinth_pool *pool = container_of(work, struct labyrinth_pool, grow_work);
+
+	if (READ_ONCE(pool->stopping))
+		return;
+	if (labyrinth_grow(pool))
+		atomic_long_inc(&pool->refill_failures);
+}
+
+static void labyrinth_grow_kick(struct irq_work *work)
+{
+	struct labyrinth_pool *pool = container_of(work, struct labyrinth_pool, grow_kick);
+
+	schedule_work(&pool->grow_work);
+}
+
+/*
+ * Give each CPU online now a home region with an even share of the frames
+ * and of the growth cap, each region starting on a cache line of its own.
+ * Bits beyond a region's initial frames stay set until growth backs them.
+ * CPUs that come online later have no home frames and take the others'.
  */
 static int labyrinth_layout(struct labyrinth_pool *pool)
 {
-	unsigned int online, k = 0, bit = 0, cpu;
+	unsigned int online, k = 0, bit = 0, cpu, r;
 
 	cpus_read_lock();	/* every frame placed: the online set holds still */
 	online = num_online_cpus();
 	for_each_online_cpu(cpu) {
-		struct labyrinth_region *r = &pool->regions[cpu];
+		struct labyrinth_region *rg = &pool->regions[cpu];
 
-		r->first = bit;
-		r->nr = pool->nr_frames / online + (k++ < pool->nr_frames % online);
-		bit += round_up(r->nr, LABYRINTH_REGION_ALIGN_BITS);
+		rg->first = bit;
+		rg->backed = pool->nr_frames / online + (k < pool->nr_frames % online);
+		rg->nr = pool->max_frames / online + (k < pool->max_frames % online);
+		bit += round_up(rg->nr, LABYRINTH_REGION_ALIGN_BITS);
+		k++;
 	}
 	cpus_read_unlock();
 	pool->nr_bits = bit;
+	pool->backed_frames = pool->nr_frames;
 	pool->bitmap = kvcalloc(BITS_TO_LONGS(bit), sizeof(long), GFP_KERNEL | __GFP_NOWARN);
 	pool->frame_addr = kvcalloc(bit, sizeof(*pool->frame_addr), GFP_KERNEL | __GFP_NOWARN);
-	return pool->bitmap && pool->frame_addr ? 0 : -ENOMEM;
+	if (!pool->bitmap || !pool->frame_addr)
+		return -ENOMEM;
+	for (r = 0; r < pool->nr_regions; r++)
+		bitmap_set(labyrinth_region_map(pool, r), pool->regions[r].backed,
+			   pool->regions[r].nr - pool->regions[r].backed);
+	return 0;
 }
 
-static int labyrinth_check_config(const char *name, unsigned int nr_frames)
+static int labyrinth_check_config(const char *name, unsigned int nr_frames,
+				  unsigned int max_frames)
 {
 	if (!name || !*name || strnlen(name, LABYRINTH_POOL_NAME_MAX) >= LABYRINTH_POOL_NAME_MAX)
 		return -EINVAL;
-	if (!nr_frames)
+	if (!nr_frames || (max_frames && max_frames < nr_frames))
 		return -EINVAL;
-	if (nr_frames > LABYRINTH_MAX_FRAMES || nr_frames > si_mem_available())
+	if (max(nr_frames, max_frames) > LABYRINTH_MAX_FRAMES || nr_frames > si_mem_available())
 		return -ENOMEM;
 	return 0;
 }
 
 /**
- * labyrinth_pool_create() - reserve a pool of exclusive pages
+ * labyrinth_pool_create_growable() - reserve a pool that may grow
  * @name: name for messages and statistics, 1 to LABYRINTH_POOL_NAME_MAX - 1
  *        characters
- * @nr_frames: pages to reserve, spread evenly over the home regions of the
- *             CPUs online now and taken from each CPU's NUMA node
+ * @nr_frames: pages to reserve now, spread evenly over the home regions of
+ *             the CPUs online now and taken from each CPU's NUMA node
+ * @max_frames: growth cap, at least @nr_frames; 0 for a fixed pool
  *
- * Every page is reserved now, in high-order chunks where the buddy
- * allocator has them; grants never allocate.  Pages are zeroed here so the
- * first owner never sees stale data.
+ * Every one of @nr_frames pages is reserved now, in high-order chunks where
+ * the buddy allocator has them, and zeroed so the first owner never sees
+ * stale data; grants never allocate.  When a CPU's home region runs empty,
+ * a growable pool kicks a work item (through irq_work, so from any context)
+ * that reserves a quarter of @nr_frames more, in process context, up to
+ * @max_frames and at most %LABYRINTH_MAX_SEGMENTS - 1 times.
  *
  * Context: Process context; may sleep.
  * Return: The pool, ERR_PTR(-EINVAL) for an empty, missing or too long
- * @name or a zero @nr_frames, or ERR_PTR(-ENOMEM) when @nr_frames exceeds
- * LABYRINTH_MAX_FRAMES or the memory available, or the pages cannot be
- * reserved.  On error nothing stays allocated.
+ * @name, a zero @nr_frames or a @max_frames below it, or ERR_PTR(-ENOMEM)
+ * when either size exceeds LABYRINTH_MAX_FRAMES, @nr_frames exceeds the
+ * memory available, or the pages cannot be reserved.  On error nothing
+ * stays allocated.
  */
-struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames)
+struct labyrinth_pool *labyrinth_pool_create_growable(const char *name, unsigned int nr_frames,
+						      unsigned int max_frames)
 {
 	struct labyrinth_pool *pool;
 	int err;
 
 	might_sleep();
-	err = labyrinth_check_config(name, nr_frames);
+	err = labyrinth_check_config(name, nr_frames, max_frames);
 	if (err)
 		return ERR_PTR(err);
 
@@ -650,7 +784,10 @@ struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_f
 		return ERR_PTR(-ENOMEM);
 	strscpy(pool->name, name, sizeof(pool->name));
 	pool->nr_frames = nr_frames;
+	pool->max_frames = max(nr_frames, max_frames);
 	pool->nr_regions = nr_cpu_ids;
+	init_irq_work(&pool->grow_kick, labyrinth_grow_kick);
+	INIT_WORK(&pool->grow_work, labyrinth_grow_work);
 
 	err = -ENOMEM;
 	pool->regions = kcalloc(nr_cpu_ids, sizeof(*pool->regions), GFP_KERNEL | __GFP_NOWARN);
@@ -665,7 +802,31 @@ struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_f
 	}
 	return pool;
 }
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create_growable, LABYRINTH);
+
+/**
+ * labyrinth_pool_create() - reserve a fixed pool of exclusive pages
+ * @name: name for messages and statistics
+ * @nr_frames: pages to reserve
+ *
+ * labyrinth_pool_create_growable() with no growth.
+ *
+ * Context: Process context; may sleep.
+ * Return: As labyrinth_pool_create_growable().
+ */
+struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames)
+{
+	return labyrinth_pool_create_growable(name, nr_frames, 0);
+}
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create, LABYRINTH);
+
+/* No growth step may run, or start, while destroy looks at the pool. */
+static void labyrinth_stop_growth(struct labyrinth_pool *pool)
+{
+	WRITE_ONCE(pool->stopping, true);
+	irq_work_sync(&pool->grow_kick);
+	cancel_work_sync(&pool->grow_work);
+}
 
 /**
  * labyrinth_pool_destroy() - give a pool's pages back to the page allocator
@@ -686,11 +847,13 @@ int labyrinth_pool_destroy(struct labyrinth_pool *pool)
 	might_sleep();
 	if (IS_ERR_OR_NULL(pool))
 		return -EINVAL;
+	labyrinth_stop_growth(pool);
 	owned = labyrinth_owned(pool);
 	if (owned) {
 		atomic_long_inc(&pool->busy_destroy);
 		pr_warn("pool %s: destroy refused from %pS: %llu frames still owned\n",
 			pool->name, (void *)_RET_IP_, owned);
+		WRITE_ONCE(pool->stopping, false);
 		return -EBUSY;
 	}
 	labyrinth_free_pool(pool);

@@ -12,6 +12,7 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/interrupt.h>
@@ -558,6 +559,73 @@ static void test_all_cpus_never_short(struct kunit *test)
 	ctx_expect_clean(test, cp, 1);
 }
 
+/*
+ * CPU hotplug: a CPU offline at create has no home region and takes frames
+ * from the others'; frames homed on a CPU that goes offline stay reachable.
+ */
+struct ctx_on_cpu {
+	struct ctx_pool *cp;
+	unsigned int granted;
+};
+
+static void ctx_grant_all(void *info)
+{
+	struct ctx_on_cpu *oc = info;
+	void *p;
+
+	while ((p = labyrinth_pool_alloc(oc->cp->pool))) {
+		ctx_take(oc->cp, p, 0x4077);
+		oc->granted++;
+	}
+}
+
+static void ctx_free_all(struct ctx_pool *cp)
+{
+	unsigned int i;
+
+	for (i = 0; i < labyrinth_index_limit(cp->pool); i++)
+		if (atomic_long_read(&cp->owner[i]) == 0x4077)
+			ctx_give(cp, (void *)cp->pool->frame_addr[i], 0x4077);
+}
+
+static void test_hotplug(struct kunit *test)
+{
+	struct ctx_pool *cp;
+	struct ctx_on_cpu oc = {};
+	int other, err;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	other = cpumask_last(cpu_online_mask);
+	err = remove_cpu(other);
+	if (err)
+		kunit_skip(test, "CPU %d cannot go offline: %d", other, err);
+
+	/* created with the CPU offline: its region is empty */
+	cp = ctx_pool(test, CTX_FRAMES);
+	KUNIT_EXPECT_EQ(test, labyrinth_region_frames(cp->pool, other), 0);
+	KUNIT_ASSERT_EQ(test, 0, add_cpu(other));
+
+	/* the CPU that came online since gets every frame, all by stealing */
+	oc.cp = cp;
+	KUNIT_ASSERT_EQ(test, 0, smp_call_function_single(other, ctx_grant_all, &oc, 1));
+	KUNIT_EXPECT_EQ(test, oc.granted, CTX_FRAMES);
+	ctx_free_all(cp);
+	ctx_expect_clean(test, cp, CTX_FRAMES);
+
+	/* frames homed on a CPU that goes offline are still granted */
+	cp = ctx_pool(test, CTX_FRAMES);
+	KUNIT_EXPECT_GT(test, labyrinth_region_frames(cp->pool, other), 0);
+	KUNIT_ASSERT_EQ(test, 0, remove_cpu(other));
+	oc.cp = cp;
+	oc.granted = 0;
+	ctx_grant_all(&oc);
+	KUNIT_EXPECT_EQ(test, oc.granted, CTX_FRAMES);
+	ctx_free_all(cp);
+	KUNIT_EXPECT_EQ(test, 0, add_cpu(other));
+	ctx_expect_clean(test, cp, CTX_FRAMES);
+}
+
 static struct kunit_case labyrinth_context_cases[] = {
 	KUNIT_CASE(test_softirq),
 	KUNIT_CASE(test_hardirq),
@@ -567,6 +635,7 @@ static struct kunit_case labyrinth_context_cases[] = {
 	KUNIT_CASE(test_nmi_from_other_cpu),
 	KUNIT_CASE_SLOW(test_all_cpus_at_once),
 	KUNIT_CASE_SLOW(test_all_cpus_never_short),
+	KUNIT_CASE(test_hotplug),
 	{}
 };
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: validation of the nr_pages module parameter, as insmod and the
- * kernel command line pass it.
+ * KUnit: validation of the nr_pages and max_pages module parameters, as
+ * insmod and the kernel command line pass them.
  */
 
 #include <kunit/test.h>
@@ -47,7 +47,7 @@ static void test_parse_nr_pages(struct kunit *test)
 	char why[80] = "";
 	int err;
 
-	err = labyrinth_parse_nr_pages(c->text, RAM_PAGES, &pages, why, sizeof(why));
+	err = labyrinth_parse_pages(c->text, 1, RAM_PAGES, &pages, why, sizeof(why));
 	KUNIT_EXPECT_EQ(test, err, c->err);
 	if (c->err) {
 		KUNIT_EXPECT_EQ(test, pages, 7);	/* untouched on error */
@@ -63,18 +63,34 @@ static void test_parse_scales_with_ram(struct kunit *test)
 	unsigned int pages;
 	char why[80];
 
-	KUNIT_EXPECT_EQ(test, -ENOMEM, labyrinth_parse_nr_pages("1024", 1023, &pages, why,
-								sizeof(why)));
-	KUNIT_EXPECT_EQ(test, 0, labyrinth_parse_nr_pages("1024", 1024, &pages, why,
-							  sizeof(why)));
+	KUNIT_EXPECT_EQ(test, -ENOMEM, labyrinth_parse_pages("1024", 1, 1023, &pages, why,
+							     sizeof(why)));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_parse_pages("1024", 1, 1024, &pages, why,
+						       sizeof(why)));
 	KUNIT_EXPECT_EQ(test, -ENOMEM,
-			labyrinth_parse_nr_pages("67108865", ULONG_MAX, &pages, why,
-						 sizeof(why)));
+			labyrinth_parse_pages("67108865", 1, ULONG_MAX, &pages, why,
+					      sizeof(why)));
+}
+
+/* max_pages takes 0 for "no growth"; the same text is refused for nr_pages. */
+static void test_parse_zero_allowed_for_cap(struct kunit *test)
+{
+	unsigned int pages = 7;
+	char why[80];
+
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_parse_pages("0", 0, RAM_PAGES, &pages, why,
+						       sizeof(why)));
+	KUNIT_EXPECT_EQ(test, pages, 0);
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_parse_pages("-1", 0, RAM_PAGES, &pages, why,
+							     sizeof(why)));
+	KUNIT_EXPECT_EQ(test, -EINVAL, labyrinth_parse_pages("0", 1, RAM_PAGES, &pages, why,
+							     sizeof(why)));
 }
 
 static struct kunit_case labyrinth_params_cases[] = {
 	KUNIT_CASE_PARAM(test_parse_nr_pages, param_gen_params),
 	KUNIT_CASE(test_parse_scales_with_ram),
+	KUNIT_CASE(test_parse_zero_allowed_for_cap),
 	{}
 };
 

@@ -6,8 +6,10 @@
 
 #include <kunit/test.h>
 #include <linux/err.h>
+#include <linux/irq_work.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include "../labyrinth_internal.h"
 
 #define TEST_FRAMES	96
@@ -499,6 +501,105 @@ static void test_default_pool_exports(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.bad_addr - before.bad_addr, 1);
 }
 
+/* Let a kicked growth step finish, as the pool's own work item runs it. */
+static void test_wait_growth(struct labyrinth_pool *pool)
+{
+	irq_work_sync(&pool->grow_kick);
+	flush_work(&pool->grow_work);
+}
+
+/* Take every frame the pool has now, with interrupts off: growth never runs here. */
+static unsigned int test_drain(struct labyrinth_pool *pool, void **got, unsigned int max)
+{
+	unsigned long flags;
+	unsigned int n = 0;
+
+	local_irq_save(flags);
+	while (n < max && (got[n] = labyrinth_pool_alloc(pool)))
+		n++;
+	local_irq_restore(flags);
+	return n;
+}
+
+/*
+ * A growable pool that runs dry kicks growth from atomic context; the work
+ * item adds frames in steps until the cap, and grown frames are granted,
+ * distinct, and freed like the first ones.
+ */
+static void test_growth_to_cap(struct kunit *test)
+{
+	struct labyrinth_pool *pool = labyrinth_pool_create_growable("kunit-grow", 64, 256);
+	void **got = kunit_kcalloc(test, 257, sizeof(*got), GFP_KERNEL);
+	unsigned int n, i, j, steps = 0;
+	struct labyrinth_stats st;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	n = test_drain(pool, got, 257);
+	KUNIT_EXPECT_EQ(test, n, 64);
+	while (n < 256 && steps++ < LABYRINTH_MAX_SEGMENTS) {
+		test_wait_growth(pool);
+		n += test_drain(pool, got + n, 257 - n);
+	}
+	st = test_stats(pool);
+	KUNIT_EXPECT_EQ(test, n, 256);
+	KUNIT_EXPECT_EQ(test, st.nr_frames, 256);
+	KUNIT_EXPECT_EQ(test, st.max_frames, 256);
+	KUNIT_EXPECT_EQ(test, st.refills, 256 - 64);
+	KUNIT_EXPECT_EQ(test, st.owned, 256);
+	test_wait_growth(pool);
+	KUNIT_EXPECT_NULL(test, labyrinth_pool_alloc(pool));
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			KUNIT_ASSERT_PTR_NE(test, got[i], got[j]);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, n));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+}
+
+static void test_fixed_pool_never_grows(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	void **got = kunit_kcalloc(test, TEST_FRAMES, sizeof(*got), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_EXPECT_EQ(test, test_drain(pool, got, TEST_FRAMES), TEST_FRAMES);
+	test_wait_growth(pool);
+	KUNIT_EXPECT_NULL(test, labyrinth_pool_alloc(pool));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).refills, 0);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).nr_frames, TEST_FRAMES);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, TEST_FRAMES));
+}
+
+/* A growth step that cannot reserve anything is counted; the reserve still serves. */
+static void test_growth_failure_keeps_serving(struct kunit *test)
+{
+	struct labyrinth_pool *pool = labyrinth_pool_create_growable("kunit-grow", 64, 256);
+	void **got = kunit_kcalloc(test, 64, sizeof(*got), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	labyrinth_fail_reserve_at = 1;
+	KUNIT_EXPECT_EQ(test, test_drain(pool, got, 64), 64);
+	test_wait_growth(pool);
+	labyrinth_fail_reserve_at = 0;
+	KUNIT_EXPECT_GE(test, test_stats(pool).refill_failures, 1);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).refills, 0);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).nr_frames, 64);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, 64));
+	KUNIT_EXPECT_EQ(test, test_drain(pool, got, 64), 64);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, 64));
+}
+
+static void test_create_growable_invalid(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create_growable("kunit", 64, 63)));
+	KUNIT_EXPECT_EQ(test, -ENOMEM,
+			PTR_ERR(labyrinth_pool_create_growable("kunit", 64,
+							       LABYRINTH_MAX_FRAMES + 1)));
+}
+
 static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_round_trip),
 	KUNIT_CASE(test_direct_mapped),
@@ -512,6 +613,9 @@ static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_bulk_round_trip),
 	KUNIT_CASE(test_bulk_mixes_with_single),
 	KUNIT_CASE(test_default_pool_exports),
+	KUNIT_CASE(test_growth_to_cap),
+	KUNIT_CASE(test_fixed_pool_never_grows),
+	KUNIT_CASE(test_growth_failure_keeps_serving),
 	{}
 };
 
@@ -535,6 +639,7 @@ static struct kunit_case labyrinth_misuse_cases[] = {
 	KUNIT_CASE(test_destroy_while_owned),
 	KUNIT_CASE(test_destroy_bad_pointer),
 	KUNIT_CASE(test_create_invalid),
+	KUNIT_CASE(test_create_growable_invalid),
 	KUNIT_CASE(test_create_failure_frees_everything),
 	{}
 };

@@ -86,17 +86,18 @@ field() {
 	echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
 }
 
-# check_rejected <name> <nr_pages value> <what the value is>: insmod must
-# fail, log exactly one "labyrinth: nr_pages=<value> rejected" line, leave
-# no module behind and give back every page it took.
+# check_rejected <name> <param=value> <what the value is> [other params]:
+# insmod must fail, log exactly one "labyrinth: <param=value> rejected"
+# line, leave no module behind and give back every page it took.
 check_rejected() {
 	name=$1
 	value=$2
 	why=
 	new_dmesg > /dev/null
 	before=$(free_pages)
-	if "$INSMOD" "$MOD/labyrinth.ko" "nr_pages=$value" 2> "$ERR"; then
-		fail "$name" "insmod nr_pages=$value ($3) succeeded"
+	# shellcheck disable=SC2086 # $4: further parameters, word-split on purpose
+	if "$INSMOD" "$MOD/labyrinth.ko" "$value" ${4:-} 2> "$ERR"; then
+		fail "$name" "insmod $value ($3) succeeded"
 		rmmod labyrinth
 		new_dmesg > /dev/null
 		return
@@ -111,13 +112,13 @@ check_rejected() {
 		tries=$((tries + 1))
 	done
 	out=$(new_dmesg)
-	line=$(echo "$out" | grep -F "labyrinth: nr_pages=$value rejected" | head -n 1)
+	line=$(echo "$out" | grep -F "labyrinth: $value rejected" | head -n 1)
 	nlines=$(echo "$out" | grep -c "rejected")
-	info "$name: nr_pages=$value ($3): $(cat "$ERR")"
+	info "$name: $value ($3): $(cat "$ERR")"
 	info "$name: ${line:-no rejected line in dmesg}"
 	info "$name: nr_free_pages $before before, $after after"
 
-	[ -n "$line" ] || why="$why; no 'labyrinth: nr_pages=$value rejected' line in dmesg"
+	[ -n "$line" ] || why="$why; no 'labyrinth: $value rejected' line in dmesg"
 	[ "$nlines" -le 1 ] || why="$why; $nlines 'rejected' lines, expected one"
 	! loaded labyrinth || why="$why; labyrinth left in /proc/modules"
 	[ $((before - after)) -le 1024 ] ||
@@ -128,12 +129,15 @@ check_rejected() {
 check_load() {
 	why=
 	new_dmesg > /dev/null
-	if "$INSMOD" "$MOD/labyrinth.ko" "nr_pages=$1" 2> "$ERR"; then
+	if "$INSMOD" "$MOD/labyrinth.ko" "nr_pages=$1" "max_pages=$2" 2> "$ERR"; then
 		param=$(cat /sys/module/labyrinth/parameters/nr_pages 2> /dev/null)
 		[ "$param" = "$1" ] ||
 			why="/sys/module/labyrinth/parameters/nr_pages reads '$param', expected $1"
+		param=$(cat /sys/module/labyrinth/parameters/max_pages 2> /dev/null)
+		[ "$param" = "$2" ] ||
+			why="$why; /sys/module/labyrinth/parameters/max_pages reads '$param', expected $2"
 	else
-		why="insmod labyrinth.ko nr_pages=$1: $(cat "$ERR")"
+		why="insmod labyrinth.ko nr_pages=$1 max_pages=$2: $(cat "$ERR")"
 	fi
 	show_dmesg "$(new_dmesg)" "labyrinth:"
 	verdict load "$why"
@@ -225,14 +229,18 @@ info "guest up: $(uname -r), mode $mode, $(grep -c ^processor /proc/cpuinfo) CPU
 if [ "$mode" = check ]; then
 	ram_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
 	ram_pages=$((ram_kb / PAGE_KB))
-	check_rejected reject-zero 0 "zero"
-	check_rejected reject-negative -1 "negative"
-	check_rejected reject-nonnumeric abc "not a decimal number"
-	check_rejected reject-too-big $((ram_pages * 2)) "twice MemTotal"
-	check_rejected reject-unreservable $((ram_pages - 1)) "MemTotal - 1, cannot all be reserved"
+	check_rejected reject-zero nr_pages=0 "zero"
+	check_rejected reject-negative nr_pages=-1 "negative"
+	check_rejected reject-nonnumeric nr_pages=abc "not a decimal number"
+	check_rejected reject-too-big nr_pages=$((ram_pages * 2)) "twice MemTotal"
+	check_rejected reject-unreservable nr_pages=$((ram_pages - 1)) "MemTotal - 1, cannot all be reserved"
+	check_rejected reject-cap-negative max_pages=-5 "negative"
+	check_rejected reject-cap-nonnumeric max_pages=4k "not a decimal number"
+	check_rejected reject-cap-too-big max_pages=$((ram_pages * 2)) "twice MemTotal"
+	check_rejected reject-cap-below-size max_pages=100 "below nr_pages" nr_pages=512
 fi
 
-check_load "$pages"
+check_load "$pages" $((pages * 2))
 check_client "$pages"
 [ "$mode" = check ] && check_rmmod_busy
 check_unload

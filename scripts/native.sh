@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/native.sh [--smoke|--full]: labyrinth's pool built in user space
+# (bench/native).  Builds bench-native and bench-tsan under .cache/native,
+# runs the ThreadSanitizer concurrency check, then the native benchmark.
+# Prints one PASS/FAIL line for each:
+#   PASS: native tsan check
+#   PASS: native bench runs
+# The benchmark's JSON goes to $NATIVE_JSON, else .cache/native-bench.json.
+# Environment: TSAN_SECONDS (default 10), TSAN_THREADS (default 4).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+mode=smoke
+case "${1:---smoke}" in
+--smoke) mode=smoke ;;
+--full) mode=full ;;
+*) echo "usage: $0 [--smoke|--full]" >&2; exit 2 ;;
+esac
+
+out=$cache/native
+json=${NATIVE_JSON:-$cache/native-bench.json}
+tsan_seconds=${TSAN_SECONDS:-10}
+tsan_threads=${TSAN_THREADS:-4}
+mkdir -p "$out"
+failed=0
+start=$SECONDS
+
+if ! make -s -C "$top/bench/native" OUT="$out" >"$out/build.log" 2>&1; then
+	cat "$out/build.log"
+	fail "native tsan check (build failed, see $out/build.log)"
+	fail "native bench runs (build failed, see $out/build.log)"
+	exit 1
+fi
+
+# ThreadSanitizer: a few CPU ids on the cores, the last one offline when the
+# pool is created.  A report makes the run exit 66 even if the check passed.
+log=$out/tsan-check.log
+rc=0
+TSAN_OPTIONS="exitcode=66 halt_on_error=0 second_deadlock_stack=1" \
+	"$out/bench-tsan" --check --seconds "$tsan_seconds" --threads "$tsan_threads" \
+	--online $((tsan_threads > 1 ? tsan_threads - 1 : 1)) >"$log" 2>&1 || rc=$?
+races=$(grep -c '^WARNING: ThreadSanitizer' "$log" || true)
+grep '^check: ' "$log" || true
+if [ "$rc" -eq 0 ] && [ "$races" -eq 0 ]; then
+	pass "native tsan check"
+else
+	grep -m 20 -E '^(WARNING: ThreadSanitizer|check: FAIL|FATAL)' "$log" || true
+	fail "native tsan check (exit $rc, $races TSan reports, see $log)"
+	failed=1
+fi
+
+if [ "$mode" = smoke ]; then
+	bench_args=(--pairs 200000 --reps 5)
+else
+	bench_args=(--pairs 5000000 --reps 11)
+fi
+mkdir -p "$(dirname "$json")"
+rc=0
+"$out/bench-native" "${bench_args[@]}" --json "$json" || rc=$?
+if [ "$rc" -eq 0 ] && [ -s "$json" ]; then
+	echo "native bench: JSON in $json"
+	pass "native bench runs"
+else
+	fail "native bench runs (exit $rc)"
+	failed=1
+fi
+echo "native ($mode) took $((SECONDS - start)) s"
+exit "$failed"
