@@ -44,6 +44,7 @@ struct labyrinth_pool;
  * @busy_destroy: destroys refused because frames were still owned (-EBUSY)
  * @refills: frames added by growth
  * @refill_failures: growth steps that could not add a frame
+ * @poison_faults: grants that found a poisoned frame written after its free
  *
  * The event counters are per CPU and read without stopping the pool, so a
  * snapshot taken while other CPUs work is approximate; @owned is exact for
@@ -64,6 +65,36 @@ struct labyrinth_stats {
 	u64 busy_destroy;
 	u64 refills;
 	u64 refill_failures;
+	u64 poison_faults;
+};
+
+/**
+ * LABYRINTH_POOL_POISON - poison freed frames and check the poison on grant
+ *
+ * A free fills the page with %LABYRINTH_POISON_BYTE; the next grant of the
+ * frame checks every byte and counts and reports a write after free.  Costs
+ * a page write per free and a page read per grant: a debugging option.
+ */
+#define LABYRINTH_POOL_POISON	BIT(0)
+
+/**
+ * LABYRINTH_POISON_BYTE - pattern a poisoned pool writes into freed frames
+ */
+#define LABYRINTH_POISON_BYTE	0x6b
+
+/**
+ * struct labyrinth_pool_config - how to create a pool
+ * @name: for messages and statistics, 1 to LABYRINTH_POOL_NAME_MAX - 1
+ *        characters
+ * @nr_frames: pages reserved at create
+ * @max_frames: growth cap, at least @nr_frames; 0 for a fixed pool
+ * @flags: %LABYRINTH_POOL_POISON or 0
+ */
+struct labyrinth_pool_config {
+	const char *name;
+	unsigned int nr_frames;
+	unsigned int max_frames;
+	unsigned int flags;
 };
 
 void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void);
@@ -71,8 +102,7 @@ int labyrinth_free_page_exclusive(void *addr);
 struct labyrinth_pool *labyrinth_default_pool(void);
 
 struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames);
-struct labyrinth_pool *labyrinth_pool_create_growable(const char *name, unsigned int nr_frames,
-						      unsigned int max_frames);
+struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_config *config);
 int labyrinth_pool_destroy(struct labyrinth_pool *pool);
 void *labyrinth_pool_alloc(struct labyrinth_pool *pool);
 int labyrinth_pool_free(struct labyrinth_pool *pool, void *addr);

@@ -37,6 +37,11 @@ static struct labyrinth_param nr_pages = {
 
 static struct labyrinth_param max_pages = { .name = "max_pages", .min = 0 };
 
+static bool poison;
+module_param(poison, bool, 0444);
+MODULE_PARM_DESC(poison,
+		 "Poison freed frames of the default pool and report writes after free at grant (debugging; default N)");
+
 static struct labyrinth_pool *labyrinth_default;
 
 static int labyrinth_param_set(const char *val, const struct kernel_param *kp)
@@ -148,13 +153,17 @@ static int __init labyrinth_params_init(void)
 
 static int __init labyrinth_init(void)
 {
+	struct labyrinth_pool_config config = { .name = "default" };
 	struct labyrinth_pool *pool;
 	int err;
 
 	err = labyrinth_params_init();
 	if (err)
 		return err;
-	pool = labyrinth_pool_create_growable("default", nr_pages.value, max_pages.value);
+	config.nr_frames = nr_pages.value;
+	config.max_frames = max_pages.value;
+	config.flags = poison ? LABYRINTH_POOL_POISON : 0;
+	pool = labyrinth_pool_create_config(&config);
 	if (IS_ERR(pool)) {
 		pr_err("nr_pages=%u rejected: cannot reserve that many pages (%lu available): %pe\n",
 		       nr_pages.value, si_mem_available(), pool);

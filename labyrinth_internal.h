@@ -82,6 +82,8 @@ struct labyrinth_segment {
  * @stopping: set while destroy waits for growth to finish
  * @refills: frames added by growth
  * @refill_failures: growth steps that added nothing
+ * @flags: LABYRINTH_POOL_* flags from the config
+ * @poison_faults: grants that found a frame written after its free
  * @pcpu: per-CPU hint and event counters
  * @bad_addr: frees refused for NULL, ERR_PTR or unaligned addresses
  * @foreign: frees refused for addresses outside the pool
@@ -108,6 +110,8 @@ struct labyrinth_pool {
 	bool stopping;
 	atomic_long_t refills;
 	atomic_long_t refill_failures;
+	unsigned int flags;
+	atomic_long_t poison_faults;
 	struct labyrinth_pcpu __percpu *pcpu;
 	atomic_long_t bad_addr;
 	atomic_long_t foreign;

@@ -83,6 +83,18 @@ static int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int regi
 	return bit;
 }
 
+/* Poisoned pools: a frame written while it was free is reported at grant. */
+static noinline void labyrinth_check_poison(struct labyrinth_pool *pool, void *addr)
+{
+	u8 *bad = memchr_inv(addr, LABYRINTH_POISON_BYTE, PAGE_SIZE);
+
+	if (likely(!bad))
+		return;
+	atomic_long_inc(&pool->poison_faults);
+	pr_warn_ratelimited("pool %s: frame %p written after free at offset %ld (0x%02x)\n",
+			    pool->name, addr, (long)(bad - (u8 *)addr), *bad);
+}
+
 /*
  * init_on_free is honoured here too, at grant rather than at free: a free
  * then never writes to the frame, so a buggy racing double free cannot
@@ -94,6 +106,8 @@ static void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
 {
 	void *addr = (void *)pool->frame_addr[pool->regions[region].first + bit];
 
+	if (unlikely(pool->flags & LABYRINTH_POOL_POISON))
+		labyrinth_check_poison(pool, addr);
 	if (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free())
 		clear_page(addr);
 	return addr;
@@ -254,6 +268,12 @@ static int labyrinth_free_one(struct labyrinth_pool *pool, void *addr, unsigned 
 	err = labyrinth_frame_index(pool, addr, &index);
 	if (unlikely(err))
 		return labyrinth_refuse_free(pool, addr, err, caller);
+	if (unlikely(pool->flags & LABYRINTH_POOL_POISON)) {
+		/* owned checked first, so a plain double free writes nothing */
+		if (!test_bit(index, pool->bitmap))
+			return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
+		memset(addr, LABYRINTH_POISON_BYTE, PAGE_SIZE);
+	}
 	/* fully ordered: the owner's writes land before the frame is free */
 	if (unlikely(!test_and_clear_bit(index, pool->bitmap)))
 		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
@@ -440,6 +460,8 @@ int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned
 			ret = labyrinth_refuse_free(pool, addrs[i], err, _RET_IP_);
 			continue;
 		}
+		if (unlikely(pool->flags & LABYRINTH_POOL_POISON))
+			memset(addrs[i], LABYRINTH_POISON_BYTE, PAGE_SIZE);
 		mask |= BIT(index % BITS_PER_LONG);
 	}
 	return labyrinth_release_word(pool, word, mask, _RET_IP_) ?: ret;
@@ -493,6 +515,7 @@ void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_sta
 	stats->busy_destroy = atomic_long_read(&pool->busy_destroy);
 	stats->refills = atomic_long_read(&pool->refills);
 	stats->refill_failures = atomic_long_read(&pool->refill_failures);
+	stats->poison_faults = atomic_long_read(&pool->poison_faults);
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_read_stats, LABYRINTH);
 
@@ -574,6 +597,8 @@ static unsigned int labyrinth_reserve_bits(struct labyrinth_pool *pool, unsigned
 		}
 		if (order)
 			split_page(page, order);
+		if (pool->flags & LABYRINTH_POOL_POISON)
+			memset(page_address(page), LABYRINTH_POISON_BYTE, PAGE_SIZE << order);
 
 		c = &sg->chunks[sg->nr++];
 		c->start = (unsigned long)page_address(page);
@@ -734,57 +759,61 @@ static int labyrinth_layout(struct labyrinth_pool *pool)
 	return 0;
 }
 
-static int labyrinth_check_config(const char *name, unsigned int nr_frames,
-				  unsigned int max_frames)
+static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
 {
+	const char *name = cfg->name;
+
 	if (!name || !*name || strnlen(name, LABYRINTH_POOL_NAME_MAX) >= LABYRINTH_POOL_NAME_MAX)
 		return -EINVAL;
-	if (!nr_frames || (max_frames && max_frames < nr_frames))
+	if (!cfg->nr_frames || (cfg->max_frames && cfg->max_frames < cfg->nr_frames))
 		return -EINVAL;
-	if (max(nr_frames, max_frames) > LABYRINTH_MAX_FRAMES || nr_frames > si_mem_available())
+	if (cfg->flags & ~LABYRINTH_POOL_POISON)
+		return -EINVAL;
+	if (max(cfg->nr_frames, cfg->max_frames) > LABYRINTH_MAX_FRAMES ||
+	    cfg->nr_frames > si_mem_available())
 		return -ENOMEM;
 	return 0;
 }
 
 /**
- * labyrinth_pool_create_growable() - reserve a pool that may grow
- * @name: name for messages and statistics, 1 to LABYRINTH_POOL_NAME_MAX - 1
- *        characters
- * @nr_frames: pages to reserve now, spread evenly over the home regions of
- *             the CPUs online now and taken from each CPU's NUMA node
- * @max_frames: growth cap, at least @nr_frames; 0 for a fixed pool
+ * labyrinth_pool_create_config() - reserve a pool: growth cap, poisoning
+ * @config: name, sizes and flags; see &struct labyrinth_pool_config
  *
- * Every one of @nr_frames pages is reserved now, in high-order chunks where
- * the buddy allocator has them, and zeroed so the first owner never sees
- * stale data; grants never allocate.  When a CPU's home region runs empty,
- * a growable pool kicks a work item (through irq_work, so from any context)
- * that reserves a quarter of @nr_frames more, in process context, up to
- * @max_frames and at most %LABYRINTH_MAX_SEGMENTS - 1 times.
+ * Every one of @config->nr_frames pages is reserved now, spread evenly over
+ * the home regions of the CPUs online now and taken from each CPU's NUMA
+ * node, in high-order chunks where the buddy allocator has them; grants
+ * never allocate.  Pages are zeroed here (or poisoned, with
+ * %LABYRINTH_POOL_POISON) so the first owner never sees stale data.
+ *
+ * With a growth cap, a CPU whose home region runs empty kicks a work item
+ * (through irq_work, so from any context) that reserves a quarter of
+ * @config->nr_frames more, in process context, up to @config->max_frames
+ * and at most %LABYRINTH_MAX_SEGMENTS - 1 times.
  *
  * Context: Process context; may sleep.
- * Return: The pool, ERR_PTR(-EINVAL) for an empty, missing or too long
- * @name, a zero @nr_frames or a @max_frames below it, or ERR_PTR(-ENOMEM)
- * when either size exceeds LABYRINTH_MAX_FRAMES, @nr_frames exceeds the
- * memory available, or the pages cannot be reserved.  On error nothing
- * stays allocated.
+ * Return: The pool; ERR_PTR(-EINVAL) for an empty, missing or too long
+ * name, a zero @config->nr_frames, a @config->max_frames below it or an
+ * unknown flag; ERR_PTR(-ENOMEM) when either size exceeds
+ * LABYRINTH_MAX_FRAMES, @config->nr_frames exceeds the memory available,
+ * or the pages cannot be reserved.  On error nothing stays allocated.
  */
-struct labyrinth_pool *labyrinth_pool_create_growable(const char *name, unsigned int nr_frames,
-						      unsigned int max_frames)
+struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_config *config)
 {
 	struct labyrinth_pool *pool;
 	int err;
 
 	might_sleep();
-	err = labyrinth_check_config(name, nr_frames, max_frames);
+	err = labyrinth_check_config(config);
 	if (err)
 		return ERR_PTR(err);
 
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return ERR_PTR(-ENOMEM);
-	strscpy(pool->name, name, sizeof(pool->name));
-	pool->nr_frames = nr_frames;
-	pool->max_frames = max(nr_frames, max_frames);
+	strscpy(pool->name, config->name, sizeof(pool->name));
+	pool->nr_frames = config->nr_frames;
+	pool->max_frames = max(config->nr_frames, config->max_frames);
+	pool->flags = config->flags;
 	pool->nr_regions = nr_cpu_ids;
 	init_irq_work(&pool->grow_kick, labyrinth_grow_kick);
 	INIT_WORK(&pool->grow_work, labyrinth_grow_work);
@@ -802,21 +831,23 @@ struct labyrinth_pool *labyrinth_pool_create_growable(const char *name, unsigned
 	}
 	return pool;
 }
-EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create_growable, LABYRINTH);
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create_config, LABYRINTH);
 
 /**
  * labyrinth_pool_create() - reserve a fixed pool of exclusive pages
  * @name: name for messages and statistics
  * @nr_frames: pages to reserve
  *
- * labyrinth_pool_create_growable() with no growth.
+ * labyrinth_pool_create_config() with no growth and no poisoning.
  *
  * Context: Process context; may sleep.
- * Return: As labyrinth_pool_create_growable().
+ * Return: As labyrinth_pool_create_config().
  */
 struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_frames)
 {
-	return labyrinth_pool_create_growable(name, nr_frames, 0);
+	const struct labyrinth_pool_config config = { .name = name, .nr_frames = nr_frames };
+
+	return labyrinth_pool_create_config(&config);
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create, LABYRINTH);
 

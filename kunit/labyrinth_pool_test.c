@@ -501,6 +501,16 @@ static void test_default_pool_exports(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.bad_addr - before.bad_addr, 1);
 }
 
+static struct labyrinth_pool *test_create_growable(unsigned int nr_frames,
+						  unsigned int max_frames)
+{
+	const struct labyrinth_pool_config cfg = {
+		.name = "kunit-grow", .nr_frames = nr_frames, .max_frames = max_frames,
+	};
+
+	return labyrinth_pool_create_config(&cfg);
+}
+
 /* Let a kicked growth step finish, as the pool's own work item runs it. */
 static void test_wait_growth(struct labyrinth_pool *pool)
 {
@@ -528,7 +538,7 @@ static unsigned int test_drain(struct labyrinth_pool *pool, void **got, unsigned
  */
 static void test_growth_to_cap(struct kunit *test)
 {
-	struct labyrinth_pool *pool = labyrinth_pool_create_growable("kunit-grow", 64, 256);
+	struct labyrinth_pool *pool = test_create_growable(64, 256);
 	void **got = kunit_kcalloc(test, 257, sizeof(*got), GFP_KERNEL);
 	unsigned int n, i, j, steps = 0;
 	struct labyrinth_stats st;
@@ -574,7 +584,7 @@ static void test_fixed_pool_never_grows(struct kunit *test)
 /* A growth step that cannot reserve anything is counted; the reserve still serves. */
 static void test_growth_failure_keeps_serving(struct kunit *test)
 {
-	struct labyrinth_pool *pool = labyrinth_pool_create_growable("kunit-grow", 64, 256);
+	struct labyrinth_pool *pool = test_create_growable(64, 256);
 	void **got = kunit_kcalloc(test, 64, sizeof(*got), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
@@ -592,12 +602,66 @@ static void test_growth_failure_keeps_serving(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, 64));
 }
 
-static void test_create_growable_invalid(struct kunit *test)
+static void test_create_config_invalid(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create_growable("kunit", 64, 63)));
-	KUNIT_EXPECT_EQ(test, -ENOMEM,
-			PTR_ERR(labyrinth_pool_create_growable("kunit", 64,
-							       LABYRINTH_MAX_FRAMES + 1)));
+	struct labyrinth_pool_config cfg = { .name = "kunit", .nr_frames = 64 };
+
+	cfg.max_frames = 63;
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create_config(&cfg)));
+	cfg.max_frames = LABYRINTH_MAX_FRAMES + 1;
+	KUNIT_EXPECT_EQ(test, -ENOMEM, PTR_ERR(labyrinth_pool_create_config(&cfg)));
+	cfg.max_frames = 0;
+	cfg.flags = BIT(7);
+	KUNIT_EXPECT_EQ(test, -EINVAL, PTR_ERR(labyrinth_pool_create_config(&cfg)));
+}
+
+static struct labyrinth_pool *test_poisoned_pool(struct kunit *test)
+{
+	const struct labyrinth_pool_config cfg = {
+		.name = "kunit-poison", .nr_frames = 1, .flags = LABYRINTH_POOL_POISON,
+	};
+	struct labyrinth_pool *pool = labyrinth_pool_create_config(&cfg);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	return pool;
+}
+
+/* With poisoning, a write into a free frame is reported at its next grant. */
+static void test_poison_catches_write_after_free(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_poisoned_pool(test);
+	u8 *p = labyrinth_pool_alloc(pool);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0x11, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, LABYRINTH_POISON_BYTE, PAGE_SIZE));
+	p[100] = 0x42;			/* the stale pointer writes */
+	KUNIT_ASSERT_PTR_EQ(test, labyrinth_pool_alloc(pool), (void *)p);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).poison_faults, 1);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+}
+
+/* No false alarms: honest grant/free cycles, single and bulk, stay clean. */
+static void test_poison_quiet_when_honest(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_poisoned_pool(test);
+	void *p;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		p = labyrinth_pool_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		memset(p, i, PAGE_SIZE);
+		if (i % 2)
+			KUNIT_ASSERT_EQ(test, 0, labyrinth_pool_free(pool, p));
+		else
+			KUNIT_ASSERT_EQ(test, 0, labyrinth_pool_free_bulk(pool, &p, 1));
+	}
+	KUNIT_EXPECT_EQ(test, test_stats(pool).poison_faults, 0);
+	KUNIT_EXPECT_EQ(test, -EALREADY, labyrinth_pool_free(pool, p));
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, LABYRINTH_POISON_BYTE, PAGE_SIZE));
 }
 
 static struct kunit_case labyrinth_pool_cases[] = {
@@ -616,6 +680,8 @@ static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_growth_to_cap),
 	KUNIT_CASE(test_fixed_pool_never_grows),
 	KUNIT_CASE(test_growth_failure_keeps_serving),
+	KUNIT_CASE(test_poison_catches_write_after_free),
+	KUNIT_CASE(test_poison_quiet_when_honest),
 	{}
 };
 
@@ -639,7 +705,7 @@ static struct kunit_case labyrinth_misuse_cases[] = {
 	KUNIT_CASE(test_destroy_while_owned),
 	KUNIT_CASE(test_destroy_bad_pointer),
 	KUNIT_CASE(test_create_invalid),
-	KUNIT_CASE(test_create_growable_invalid),
+	KUNIT_CASE(test_create_config_invalid),
 	KUNIT_CASE(test_create_failure_frees_everything),
 	{}
 };

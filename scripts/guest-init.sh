@@ -10,8 +10,10 @@
 # its absence tells the host that the guest crashed or hung.
 #
 # Kernel command line: lbt_mode=check (default) runs every check,
-# lbt_mode=demo only loads, exercises and unloads; lbt_pages=N is the
-# nr_pages of the valid load (default 512).
+# lbt_mode=demo only loads, exercises and unloads, lbt_mode=bench loads
+# labyrinth (fixed reserve) and then bench/labyrinth_bench.ko (see
+# scripts/bench.sh); lbt_pages=N is the nr_pages of the valid load (default
+# 512); lbt_bench_args=a=1,b=2 are the bench module's parameters.
 #
 # PID 1 must never exit (the kernel would panic), so there is no `set -e`:
 # a failing step is reported and the script goes on to power off.
@@ -37,11 +39,13 @@ INSMOD=/sbin/insmod
 
 mode=check
 pages=512
+bench_args=
 # shellcheck disable=SC2013 # the command line is words, not lines
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lbt_mode=*) mode=${arg#lbt_mode=} ;;
 	lbt_pages=*) pages=${arg#lbt_pages=} ;;
+	lbt_bench_args=*) bench_args=$(echo "${arg#lbt_bench_args=}" | tr ',' ' ') ;;
 	esac
 done
 
@@ -217,6 +221,33 @@ check_unload() {
 	verdict unload "$why"
 }
 
+# The benchmark module does all its work in its init and prints its
+# results (LABYRINTH-BENCH lines) at KERN_NOTICE, so they reach the console
+# as they come while insmod runs in the foreground: nothing else in the
+# guest runs, or allocates, while its memory-pressure scenario holds every
+# free page.  Its insmod fails if any result failed.
+run_bench() {
+	if ! loaded labyrinth; then
+		fail bench "skipped: labyrinth is not loaded"
+		return
+	fi
+	why=
+	new_dmesg > /dev/null
+	info "bench: insmod labyrinth_bench.ko $bench_args"
+	dmesg -n 6
+	# shellcheck disable=SC2086 # one word per module parameter
+	"$INSMOD" "$MOD/labyrinth_bench.ko" $bench_args 2> "$ERR" ||
+		why="insmod labyrinth_bench.ko: $(cat "$ERR")"
+	dmesg -n 5
+	out=$(new_dmesg)
+	echo "$out" | grep -q 'LABYRINTH-BENCH-END' || why="$why; no LABYRINTH-BENCH-END line"
+	if loaded labyrinth_bench; then
+		rmmod labyrinth_bench 2> "$ERR" || why="$why; rmmod labyrinth_bench: $(cat "$ERR")"
+	fi
+	show_dmesg "$(echo "$out" | grep -v LABYRINTH-BENCH)" "labyrinth"
+	verdict bench "${why#; }"
+}
+
 check_dmesg_clean() {
 	new_dmesg > /dev/null
 	bad=$(grep -E "WARNING:|BUG:|Call Trace" "$DLOG" | head -n 3 | tr '\n' '|')
@@ -240,14 +271,20 @@ if [ "$mode" = check ]; then
 	check_rejected reject-cap-below-size max_pages=100 "below nr_pages" nr_pages=512
 fi
 
-check_load "$pages" $((pages * 2))
-check_client "$pages"
+if [ "$mode" = bench ]; then
+	check_load "$pages" 0
+	run_bench
+else
+	check_load "$pages" $((pages * 2))
+	check_client "$pages"
+fi
 [ "$mode" = check ] && check_rmmod_busy
 check_unload
 check_dmesg_clean
 
-# Whole kernel log, for whoever reads the serial log after a failure.
-sed 's/^/dmesg| /' "$DLOG"
+# Whole kernel log, for whoever reads the serial log after a failure; the
+# benchmark's lines are on the console already.
+grep -v LABYRINTH-BENCH "$DLOG" | sed 's/^/dmesg| /'
 echo LABYRINTH-DONE
 # Let the UART drain before the machine goes away.
 sleep 1

@@ -13,6 +13,7 @@
 #   LABYRINTH-CHECK FAIL <name> <why>
 #   LABYRINTH-INFO <text>      something worth showing a human
 #   LABYRINTH-DONE             the guest ran to the end; anything else is a crash
+#   LABYRINTH-BENCH...         printed by bench/labyrinth_bench.ko (bench mode)
 
 qemu_timeout=${LABYRINTH_QEMU_TIMEOUT:-300}
 qemu_mem=1024
@@ -29,6 +30,19 @@ qemu_build() {
 	build_oot "$kdir" "$out" W=1 2>&1 | { grep -v '^Skipping BTF generation' || true; }
 	[ "${PIPESTATUS[0]}" = 0 ] &&
 		[ -f "$out/labyrinth.ko" ] && [ -f "$out/samples/labyrinth_client.ko" ]
+}
+
+# qemu_build_bench <kver> <outdir>: bench/labyrinth_bench.ko against the
+# distro headers and the labyrinth.ko that qemu_build left in <outdir>,
+# built in <outdir>/bench so that its "../labyrinth.h" resolves.
+qemu_build_bench() {
+	local kver=$1 out=$2 kdir=/lib/modules/$1/build
+
+	mkdir -p "$out/bench"
+	rsync -a "$top/bench/Kbuild" "$top/bench/labyrinth_bench.c" "$out/bench/"
+	make -s -C "$kdir" M="$out/bench" KBUILD_EXTRA_SYMBOLS="$out/Module.symvers" \
+		W=1 modules 2>&1 | { grep -v '^Skipping BTF generation' || true; }
+	[ "${PIPESTATUS[0]}" = 0 ] && [ -f "$out/bench/labyrinth_bench.ko" ]
 }
 
 # qemu_add_binary <stage> <binary>: a dynamically linked host binary and
@@ -99,7 +113,7 @@ qemu_boot() {
 # qemu_markers <log>: the guest's marker lines, each cut to start at its
 # marker in case console output got glued in front of it.
 qemu_markers() {
-	grep -a -o 'LABYRINTH-\(CHECK\|INFO\|DONE\).*' "$1" || true
+	grep -a -o 'LABYRINTH-\(CHECK\|INFO\|DONE\|BENCH\).*' "$1" || true
 }
 
 # qemu_guest_done <log>: did the guest reach its last line?
