@@ -501,8 +501,7 @@ static void test_default_pool_exports(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.bad_addr - before.bad_addr, 1);
 }
 
-static struct labyrinth_pool *test_create_growable(unsigned int nr_frames,
-						  unsigned int max_frames)
+static struct labyrinth_pool *test_create_growable(unsigned int nr_frames, unsigned int max_frames)
 {
 	const struct labyrinth_pool_config cfg = {
 		.name = "kunit-grow", .nr_frames = nr_frames, .max_frames = max_frames,
