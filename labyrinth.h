@@ -5,13 +5,15 @@
  *
  * Every grant and free is safe in process, softirq, hardirq and NMI context.
  * Exports live in the LABYRINTH symbol namespace: a client module needs
- * MODULE_IMPORT_NS(LABYRINTH).
+ * MODULE_IMPORT_NS(LABYRINTH) (labyrinth_compat.h makes that spelling work
+ * on every kernel).
  */
 #ifndef _LABYRINTH_H
 #define _LABYRINTH_H
 
 #include <linux/bits.h>
 #include <linux/types.h>
+#include "labyrinth_compat.h"
 
 struct labyrinth_pool;
 

@@ -160,6 +160,7 @@ static int __init labyrinth_init(void)
 	err = labyrinth_params_init();
 	if (err)
 		return err;
+	labyrinth_debugfs_init();
 	config.nr_frames = nr_pages.value;
 	config.max_frames = max_pages.value;
 	config.flags = poison ? LABYRINTH_POOL_POISON : 0;
@@ -167,6 +168,7 @@ static int __init labyrinth_init(void)
 	if (IS_ERR(pool)) {
 		pr_err("nr_pages=%u rejected: cannot reserve that many pages (%lu available): %pe\n",
 		       nr_pages.value, si_mem_available(), pool);
+		labyrinth_debugfs_exit();
 		return PTR_ERR(pool);
 	}
 	labyrinth_default = pool;
@@ -184,6 +186,7 @@ static void __exit labyrinth_exit(void)
 {
 	if (labyrinth_pool_destroy(labyrinth_default))
 		pr_err("default pool kept at unload: frames still owned\n");
+	labyrinth_debugfs_exit();
 }
 
 module_init(labyrinth_init);

@@ -85,6 +85,7 @@ struct labyrinth_segment {
  * @flags: LABYRINTH_POOL_* flags from the config
  * @poison_faults: grants that found a frame written after its free
  * @pcpu: per-CPU hint and event counters
+ * @debugfs: the pool's directory under /sys/kernel/debug/labyrinth
  * @bad_addr: frees refused for NULL, ERR_PTR or unaligned addresses
  * @foreign: frees refused for addresses outside the pool
  * @double_free: frees refused because the frame was not owned
@@ -113,6 +114,7 @@ struct labyrinth_pool {
 	unsigned int flags;
 	atomic_long_t poison_faults;
 	struct labyrinth_pcpu __percpu *pcpu;
+	struct dentry *debugfs;
 	atomic_long_t bad_addr;
 	atomic_long_t foreign;
 	atomic_long_t double_free;
@@ -143,6 +145,11 @@ static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
 	return false;
 }
 #endif
+
+void labyrinth_debugfs_add(struct labyrinth_pool *pool);
+void labyrinth_debugfs_remove(struct labyrinth_pool *pool);
+void labyrinth_debugfs_init(void);
+void labyrinth_debugfs_exit(void);
 
 int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr,
 			       unsigned long caller);

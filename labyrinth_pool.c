@@ -37,6 +37,9 @@
 #include <linux/workqueue.h>
 #include "labyrinth_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "labyrinth_trace.h"
+
 #if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
 unsigned int labyrinth_fail_reserve_at;
 #endif
@@ -102,10 +105,11 @@ static noinline void labyrinth_check_poison(struct labyrinth_pool *pool, void *a
  * the one before.
  */
 static void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
-			     unsigned int bit)
+			     unsigned int bit, bool away)
 {
 	void *addr = (void *)pool->frame_addr[pool->regions[region].first + bit];
 
+	trace_labyrinth_grant(pool, addr, away);
 	if (unlikely(pool->flags & LABYRINTH_POOL_POISON))
 		labyrinth_check_poison(pool, addr);
 	if (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free())
@@ -145,10 +149,11 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 		if (bit >= 0) {
 			this_cpu_inc(pool->pcpu->steals);
 			this_cpu_inc(pool->pcpu->grants);
-			return labyrinth_grant(pool, region, bit);
+			return labyrinth_grant(pool, region, bit, true);
 		}
 	}
 	this_cpu_inc(pool->pcpu->failures);
+	trace_labyrinth_exhausted(pool, 1);
 	return NULL;
 }
 
@@ -175,7 +180,7 @@ void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 	if (likely(bit >= 0)) {
 		this_cpu_write(pool->pcpu->hint, bit + 1);
 		this_cpu_inc(pool->pcpu->grants);
-		return labyrinth_grant(pool, home, bit);
+		return labyrinth_grant(pool, home, bit, false);
 	}
 	return labyrinth_alloc_steal(pool, home);
 }
@@ -243,6 +248,7 @@ static noinline int labyrinth_refuse_free(struct labyrinth_pool *pool, const voi
 		why = "frame not owned (double free)";
 		break;
 	}
+	trace_labyrinth_free_refused(pool, addr, err, caller);
 	pr_warn_ratelimited("pool %s: refused free of %p from %pS: %s\n",
 			    pool->name, addr, (void *)caller, why);
 	return err;
@@ -278,6 +284,7 @@ static int labyrinth_free_one(struct labyrinth_pool *pool, void *addr, unsigned 
 	if (unlikely(!test_and_clear_bit(index, pool->bitmap)))
 		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
 
+	trace_labyrinth_free(pool, addr, !labyrinth_homed_here(pool, index));
 	/* a frame freed on its home CPU is the next one granted: cache hot */
 	if (labyrinth_homed_here(pool, index))
 		this_cpu_write(pool->pcpu->hint,
@@ -357,7 +364,8 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 		} while (!try_cmpxchg(&map[w], &old, old | take));
 
 		for_each_set_bit(bit, &take, BITS_PER_LONG)
-			addrs[got++] = labyrinth_grant(pool, region, w * BITS_PER_LONG + bit);
+			addrs[got++] = labyrinth_grant(pool, region, w * BITS_PER_LONG + bit,
+						       region != raw_smp_processor_id());
 	}
 	return got;
 }
@@ -395,8 +403,10 @@ unsigned int labyrinth_pool_alloc_bulk(struct labyrinth_pool *pool, void **addrs
 		labyrinth_kick_growth(pool);
 	if (stolen)
 		this_cpu_add(pool->pcpu->steals, stolen);
-	if (got < nr)
+	if (got < nr) {
 		this_cpu_inc(pool->pcpu->failures);
+		trace_labyrinth_exhausted(pool, nr - got);
+	}
 	return got;
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc_bulk, LABYRINTH);
@@ -417,6 +427,13 @@ static int labyrinth_release_word(struct labyrinth_pool *pool, unsigned int word
 		return 0;
 	old = atomic_long_fetch_andnot(mask, (atomic_long_t *)&pool->bitmap[word]);
 	lost = mask & ~old;
+	if (trace_labyrinth_free_enabled()) {
+		unsigned long freed = mask & old;
+
+		for_each_set_bit(bit, &freed, BITS_PER_LONG)
+			trace_labyrinth_free(pool, (void *)pool->frame_addr[index + bit],
+					     !labyrinth_homed_here(pool, index + bit));
+	}
 	for_each_set_bit(bit, &lost, BITS_PER_LONG)
 		err = labyrinth_refuse_free(pool, (void *)pool->frame_addr[index + bit],
 					    -EALREADY, caller);
@@ -550,6 +567,7 @@ static void labyrinth_free_pool(struct labyrinth_pool *pool)
 {
 	unsigned int seg;
 
+	labyrinth_debugfs_remove(pool);
 	for (seg = 0; seg < LABYRINTH_MAX_SEGMENTS; seg++)
 		labyrinth_release_segment(&pool->segments[seg]);
 	kvfree(pool->frame_addr);
@@ -665,6 +683,7 @@ static int labyrinth_reserve(struct labyrinth_pool *pool)
  * initial size more, spread over the regions with room, as a new segment.
  * The segment is published before the new frames' bits are cleared, so a
  * frame can only be granted, and freed, once a free can find it.
+ * Return: frames added, 0 at the cap, or a negative error code.
  */
 static int labyrinth_grow(struct labyrinth_pool *pool)
 {
@@ -705,17 +724,21 @@ static int labyrinth_grow(struct labyrinth_pool *pool)
 		for (n = 0; n < sg->chunks[c].nr; n++)
 			clear_bit_unlock(sg->chunks[c].first + n, pool->bitmap);
 	atomic_long_add(added, &pool->refills);
-	return 0;
+	return added;
 }
 
 static void labyrinth_grow_work(struct work_struct *work)
 {
 	struct labyrinth_pool *pool = container_of(work, struct labyrinth_pool, grow_work);
 
+	int ret;
+
 	if (READ_ONCE(pool->stopping))
 		return;
-	if (labyrinth_grow(pool))
+	ret = labyrinth_grow(pool);
+	if (ret < 0)
 		atomic_long_inc(&pool->refill_failures);
+	trace_labyrinth_refill(pool, max(ret, 0), min(ret, 0));
 }
 
 static void labyrinth_grow_kick(struct irq_work *work)
@@ -829,6 +852,7 @@ struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_
 		labyrinth_free_pool(pool);
 		return ERR_PTR(err);
 	}
+	labyrinth_debugfs_add(pool);
 	return pool;
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create_config, LABYRINTH);

@@ -1,28 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * labyrinth_client - a sample user of labyrinth's default pool.
+ * labyrinth_client - a sample user of labyrinth.
  *
  * Copy this file to start a driver that takes pages from labyrinth.  On load
- * it takes and returns @rounds pages from process context, then again from
- * hardirq context (an irq_work marked IRQ_WORK_HARD_IRQ, raised on x86 by a
- * self-IPI), writes and checks a pattern in every page, and prints the
- * pool's counters.  insmod fails with -EIO if any round went wrong, so a
- * broken pool is visible from the shell.
+ * it takes and returns @rounds pages of the default pool from process
+ * context, then again from hardirq context (an irq_work marked
+ * IRQ_WORK_HARD_IRQ, raised on x86 by a self-IPI), writing and checking a
+ * pattern in every page.  Then, like a NIC driver, it fills an RX ring from
+ * its own growable pool, rx_pool, in hardirq context with one bulk grant
+ * and hands the ring to a work item that checks and frees it in process
+ * context.  It prints the pools' counters; insmod fails with -EIO if
+ * anything went wrong, so a broken pool is visible from the shell.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
+#include <linux/err.h>
 #include <linux/irq_work.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "../labyrinth.h"
 
 static unsigned int rounds = 64;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "pages taken and returned in each context (default 64)");
+
+static bool misuse;
+module_param(misuse, bool, 0444);
+MODULE_PARM_DESC(misuse, "also free one default-pool page twice and expect -EALREADY (default N)");
+
+/* rx_pool: 64 frames reserved, growing up to 256 when a CPU runs dry. */
+#define RX_POOL_FRAMES	64
+#define RX_POOL_MAX	256
+#define RX_RING		128
+#define RX_FILLS	4
+#define RX_BYTE		0xa7
 
 /* Seed of the pattern written into every page; mixed with round and offset. */
 #define CLIENT_CANARY	0x6c61627972696e74ULL
@@ -124,6 +142,83 @@ static void client_hardirq_fn(struct irq_work *work)
 /* HARD: runs from the irq_work interrupt even on PREEMPT_RT. */
 static struct irq_work client_irq_work = IRQ_WORK_INIT_HARD(client_hardirq_fn);
 
+/*
+ * The RX ring: filled in hardirq by one bulk grant, emptied by a work item
+ * in process context.  irq_work_sync() and flush_work() order the steps.
+ */
+static struct labyrinth_pool *rx_pool;
+static void *rx_ring[RX_RING];
+static unsigned int rx_filled, rx_total, rx_bad;
+
+static void client_rx_fill_fn(struct irq_work *work)
+{
+	unsigned int i;
+
+	if (!in_hardirq())
+		rx_bad++;
+	rx_filled = labyrinth_pool_alloc_bulk(rx_pool, rx_ring, RX_RING);
+	for (i = 0; i < rx_filled; i++)
+		memset(rx_ring[i], RX_BYTE, PAGE_SIZE);
+}
+
+static struct irq_work client_rx_fill = IRQ_WORK_INIT_HARD(client_rx_fill_fn);
+
+static void client_rx_drain_fn(struct work_struct *work)
+{
+	unsigned int i;
+
+	for (i = 0; i < rx_filled; i++)
+		if (memchr_inv(rx_ring[i], RX_BYTE, PAGE_SIZE))
+			rx_bad++;
+	if (labyrinth_pool_free_bulk(rx_pool, rx_ring, rx_filled))
+		rx_bad++;
+	rx_total += rx_filled;
+}
+
+static DECLARE_WORK(client_rx_drain, client_rx_drain_fn);
+
+/* A few fills; between them growth, kicked by the first, adds frames. */
+static bool client_rx_run(void)
+{
+	const struct labyrinth_pool_config cfg = {
+		.name = "rx_pool", .nr_frames = RX_POOL_FRAMES, .max_frames = RX_POOL_MAX,
+	};
+	struct labyrinth_stats st;
+	unsigned int fill;
+
+	rx_pool = labyrinth_pool_create_config(&cfg);
+	if (IS_ERR(rx_pool)) {
+		pr_err("rx_pool: create failed: %pe\n", rx_pool);
+		rx_pool = NULL;
+		return false;
+	}
+	for (fill = 0; fill < RX_FILLS; fill++) {
+		if (irq_work_queue(&client_rx_fill))
+			irq_work_sync(&client_rx_fill);
+		schedule_work(&client_rx_drain);
+		flush_work(&client_rx_drain);
+		msleep(20);
+	}
+	labyrinth_pool_read_stats(rx_pool, &st);
+	pr_info("rx_pool fills=%u frames=%u bad=%u nr_frames=%llu refills=%llu owned=%llu\n",
+		RX_FILLS, rx_total, rx_bad, st.nr_frames, st.refills, st.owned);
+	return !rx_bad && rx_total >= RX_FILLS * RX_POOL_FRAMES && !st.owned;
+}
+
+/* A deliberate double free: refused, counted, and nothing else changes. */
+static bool client_misuse(void)
+{
+	void *p = labyrinth_void_alloc_page_gfp_atomic_exclusive();
+	int first, second;
+
+	if (!p)
+		return false;
+	first = labyrinth_free_page_exclusive(p);
+	second = labyrinth_free_page_exclusive(p);
+	pr_info("misuse double free: first=%d second=%d\n", first, second);
+	return !first && second == -EALREADY;
+}
+
 static int __init labyrinth_client_init(void)
 {
 	struct client_result process_result = { };
@@ -139,6 +234,9 @@ static int __init labyrinth_client_init(void)
 
 	ok = client_report("process", &process_result);
 	ok = client_report("hardirq", &hardirq_result) && ok;
+	ok = client_rx_run() && ok;
+	if (misuse)
+		ok = client_misuse() && ok;
 
 	labyrinth_pool_read_stats(labyrinth_default_pool(), &st);
 	pr_info("process ok=%u hardirq ok=%u\n", process_result.ok, hardirq_result.ok);
@@ -147,17 +245,21 @@ static int __init labyrinth_client_init(void)
 		st.remote_frees, st.failures, st.bad_addr, st.foreign,
 		st.double_free);
 
+	if (!ok && rx_pool)
+		labyrinth_pool_destroy(rx_pool);
 	return ok ? 0 : -EIO;
 }
 module_init(labyrinth_client_init);
 
-/* Nothing to undo, but without an exit routine the module could not unload. */
+/* rx_pool lives while the module is loaded, so its statistics can be read. */
 static void __exit labyrinth_client_exit(void)
 {
+	if (labyrinth_pool_destroy(rx_pool))
+		pr_err("rx_pool kept: frames still owned\n");
 }
 module_exit(labyrinth_client_exit);
 
 MODULE_IMPORT_NS(LABYRINTH);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("labyrinth developers");
-MODULE_DESCRIPTION("labyrinth sample client: pages from process and hardirq context");
+MODULE_DESCRIPTION("labyrinth sample client: pages from process and hardirq context, an RX ring pool");

@@ -22,6 +22,9 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug 2> /dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2> /dev/null
+TRACE=/sys/kernel/tracing
 exec < /dev/console > /dev/console 2>&1
 # Only warnings and worse reach the console: enough for a WARNING or BUG
 # to be in the serial log whole before panic_on_warn stops the guest, little
@@ -39,6 +42,8 @@ INSMOD=/sbin/insmod
 
 mode=check
 pages=512
+client_args=
+expect_double_free=0
 bench_args=
 # shellcheck disable=SC2013 # the command line is words, not lines
 for arg in $(cat /proc/cmdline); do
@@ -157,8 +162,9 @@ check_client() {
 		return
 	fi
 	why=
-	"$INSMOD" "$MOD/labyrinth_client.ko" 2> "$ERR" ||
-		why="insmod labyrinth_client.ko: $(cat "$ERR")"
+	# shellcheck disable=SC2086 # $client_args: one word per parameter
+	"$INSMOD" "$MOD/labyrinth_client.ko" $client_args 2> "$ERR" ||
+		why="insmod labyrinth_client.ko $client_args: $(cat "$ERR")"
 	out=$(new_dmesg)
 	show_dmesg "$out" "labyrinth_client:"
 	verdict client-load "$why"
@@ -181,11 +187,77 @@ check_client() {
 		grants=$(field "$stats" grants)
 		[ "${grants:-0}" -ge 128 ] || why="$why; grants < 128"
 		[ "$(field "$stats" frees)" = "$grants" ] || why="$why; frees != grants"
-		for k in failures bad_addr foreign double_free; do
+		for k in failures bad_addr foreign; do
 			[ "$(field "$stats" $k)" = 0 ] || why="$why; $k is not 0"
 		done
+		[ "$(field "$stats" double_free)" = "$expect_double_free" ] ||
+			why="$why; double_free is not $expect_double_free"
 	fi
 	verdict client-stats "$why"
+
+	# rx_pool: a ring filled in hardirq, drained by a work item, 4 times.
+	rx=$(echo "$out" | grep -o "labyrinth_client: rx_pool .*" | head -n 1)
+	why=
+	[ -n "$rx" ] || why="no rx_pool line"
+	[ "$(field "$rx" bad)" = 0 ] || why="$why; bad is not 0"
+	[ "${rx:+$(field "$rx" frames)}" -ge 256 ] 2> /dev/null || why="$why; fewer than 256 frames"
+	verdict client-rx-pool "${why#; }"
+}
+
+# debugfs: one directory per pool with summed and per-CPU counters, and no
+# kernel pointer anywhere.
+check_debugfs() {
+	d=/sys/kernel/debug/labyrinth
+	why=
+	for pool in default rx_pool; do
+		if [ ! -r "$d/$pool/stats" ]; then
+			why="$why; no $d/$pool/stats"
+			continue
+		fi
+		st=$(cat "$d/$pool/stats")
+		echo "$st" | sed "s|^|LABYRINTH-INFO debugfs $pool: |"
+		for k in nr_frames max_frames owned grants frees steals remote_frees failures \
+			 refills bad_addr foreign double_free busy_destroy poison_faults; do
+			echo "$st" | grep -Eq "^$k +[0-9]+$" || why="$why; $pool: no $k line"
+		done
+		[ "$(echo "$st" | grep -c '^[0-9]')" -ge 2 ] || why="$why; $pool: no per-CPU lines"
+		! echo "$st" | grep -Eq 'ffff[0-9a-f]{8}' || why="$why; $pool: raw pointer"
+	done
+	grants=$(sed -n 's/^grants *//p' "$d/rx_pool/stats" 2> /dev/null)
+	[ "${grants:-0}" -ge 256 ] || why="$why; rx_pool grants ${grants:-none} < 256"
+	verdict debugfs "${why#; }"
+}
+
+# Tracepoints, enabled through tracefs before the client loads, read back:
+# every event the client's run must have produced.
+trace_on() {
+	[ -w "$TRACE/events/labyrinth/enable" ] || return 0
+	echo 0 > "$TRACE/tracing_on"
+	echo > "$TRACE/trace"
+	echo 1 > "$TRACE/events/labyrinth/enable"
+	echo 1 > "$TRACE/tracing_on"
+}
+
+check_trace() {
+	why=
+	if [ ! -w "$TRACE/events/labyrinth/enable" ]; then
+		verdict tracepoints "no $TRACE/events/labyrinth"
+		return
+	fi
+	echo 0 > "$TRACE/tracing_on"
+	tr=$(cat "$TRACE/trace")
+	echo 0 > "$TRACE/events/labyrinth/enable"
+	for ev in "labyrinth_grant: pool=default" "labyrinth_free: pool=default" \
+		  "labyrinth_grant: pool=rx_pool" "labyrinth_free: pool=rx_pool" \
+		  "labyrinth_free_refused: pool=default .* reason=double_free" \
+		  "labyrinth_exhausted: pool=rx_pool" "labyrinth_refill: pool=rx_pool added=[1-9]"; do
+		n=$(echo "$tr" | grep -c "$ev")
+		info "tracepoints: $n x '$ev'"
+		[ "$n" -gt 0 ] || why="$why; no '$ev' event"
+	done
+	echo "$tr" | grep "labyrinth_free_refused" | head -n 1 | sed 's/^/LABYRINTH-INFO trace: /'
+	echo "$tr" | grep "labyrinth_refill" | head -n 1 | sed 's/^/LABYRINTH-INFO trace: /'
+	verdict tracepoints "${why#; }"
 }
 
 # A module in use must refuse to go.
@@ -276,7 +348,16 @@ if [ "$mode" = bench ]; then
 	run_bench
 else
 	check_load "$pages" $((pages * 2))
+	if [ "$mode" = check ]; then
+		client_args=misuse=1
+		expect_double_free=1
+		trace_on
+	fi
 	check_client "$pages"
+	if [ "$mode" = check ]; then
+		check_trace
+		check_debugfs
+	fi
 fi
 [ "$mode" = check ] && check_rmmod_busy
 check_unload

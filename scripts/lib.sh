@@ -28,7 +28,8 @@ distro_kver() {
 
 # Module sources copied into a build directory of their own, so builds for
 # several kernels never share objects with each other or with the checkout.
-module_sources=(Makefile Kbuild Kconfig labyrinth.h labyrinth_internal.h
+module_sources=(Makefile Kbuild Kconfig dkms.conf labyrinth.h labyrinth_internal.h
+		labyrinth_compat.h labyrinth_trace.h labyrinth_debugfs.c
 		labyrinth_core.c labyrinth_pool.c samples)
 
 # build_oot <kdir> <outdir> [make args...]: build labyrinth.ko and the sample
