@@ -4,6 +4,8 @@
 # targets wrap scripts/ (see README.md).
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/labyrinth-$(DKMS_VERSION)
 
 all: modules
 
@@ -24,4 +26,20 @@ check:
 demo:
 	@bash scripts/demo.sh
 
-.PHONY: all modules samples clean check demo
+bench:
+	@bash scripts/bench.sh
+
+# DKMS rebuilds labyrinth.ko for every kernel installed from now on.
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -r Makefile Kbuild Kconfig dkms.conf labyrinth*.h labyrinth*.c samples $(DKMS_SRC)/
+	dkms add labyrinth/$(DKMS_VERSION)
+	dkms build labyrinth/$(DKMS_VERSION)
+	dkms install labyrinth/$(DKMS_VERSION)
+
+dkms-remove:
+	-dkms remove labyrinth/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+.PHONY: all modules samples clean check demo bench dkms-install dkms-remove

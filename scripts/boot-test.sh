@@ -11,6 +11,9 @@
 # Prints one "PASS: boot-<ver> <check>" / "FAIL: ..." line per guest check;
 # the serial log is kept in .cache/boot-<kver>.log.  Exits non-zero if any
 # check failed or the guest never finished.
+#
+# LABYRINTH_KO=<path> boots that labyrinth.ko (e.g. one DKMS built) instead
+# of the one built here, and LABYRINTH_TAG names the result lines.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -23,7 +26,8 @@ case "$ver" in
 6.12|6.1) ;;
 *) echo "usage: $0 <6.12|6.1>" >&2; exit 2 ;;
 esac
-tag=boot-$ver
+tag=${LABYRINTH_TAG:-boot}-$ver
+ko=${LABYRINTH_KO:-}
 finished=
 
 # A harness step that dies under set -e must still leave a FAIL line.
@@ -43,9 +47,9 @@ if ! qemu_build "$kver" "$out"; then
 	exit 1
 fi
 
-initrd=$cache/initramfs-$kver.cpio.gz
-log=$cache/boot-$kver.log
-qemu_initramfs "$initrd" "$out/labyrinth.ko" "$out/samples/labyrinth_client.ko"
+initrd=$cache/initramfs-$tag-$kver.cpio.gz
+log=$cache/$tag-$kver.log
+qemu_initramfs "$initrd" "${ko:-$out/labyrinth.ko}" "$out/samples/labyrinth_client.ko"
 
 echo "boot-test: booting $kver (TCG, -smp $qemu_smp, -m $qemu_mem), log in ${log#"$top"/}"
 start=$SECONDS

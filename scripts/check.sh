@@ -25,9 +25,9 @@ bash "$top/scripts/setup.sh" || { echo "setup failed"; echo "0 passed, 1 failed"
 step "$top/scripts/gates.sh"
 step "$top/scripts/kunit.sh" plain
 step "$top/scripts/kunit.sh" debug
-for k in 6.12 6.1; do
-	[ ! -f "$top/scripts/boot-test.sh" ] || step "$top/scripts/boot-test.sh" "$k"
-done
+step "$top/scripts/boot-test.sh" 6.12
+step "$top/scripts/boot-test.sh" 6.1
+step "$top/scripts/dkms-test.sh"
 
 passed=$(grep -c '^PASS: ' "$results")
 failed=$(grep -c '^FAIL: ' "$results")

@@ -33,8 +33,25 @@ for k in 6.1 6.12; do
 	gate "W=1 C=2 against Debian $kver headers" "$out" 'warning:|error:'
 done
 
+# modinfo: every field a user looks for, and the version DKMS installs.
+kver=$(distro_kver 6.12)
+info=$(modinfo "$cache/gate-6.12/labyrinth.ko" 2>&1)
+echo "$info" > "$cache/gate-modinfo.out"
+dkms_ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+missing=
+for field in "description:" "author:" "license: *GPL" "version: *$dkms_ver" \
+	     "parm: *nr_pages:" "parm: *max_pages:" "parm: *poison:"; do
+	echo "$info" | grep -q "^$field" || missing="$missing '$field'"
+done
+if [ -n "$missing" ]; then
+	fail "gate modinfo labyrinth.ko (missing:$missing)"
+	rc=1
+else
+	pass "gate modinfo labyrinth.ko"
+fi
+
 cd "$top"
-mapfile -t sources < <(git ls-files '*.c' '*.h' Kbuild Kconfig 'samples/Kbuild')
+mapfile -t sources < <(git ls-files '*.c' '*.h' Kbuild Kconfig '*/Kbuild')
 for f in "${sources[@]}"; do
 	out=$cache/gate-checkpatch.out
 	"$tree/scripts/checkpatch.pl" --no-tree --strict --quiet -f "$f" > "$out" 2>&1 || true
