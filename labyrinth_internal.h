@@ -61,7 +61,7 @@ struct labyrinth_segment {
 	unsigned int nr;
 };
 
-/* Growth steps a pool can take; each adds a quarter of its initial size. */
+/* Reservations a pool can make: its create, then up to 15 growth steps. */
 #define LABYRINTH_MAX_SEGMENTS	16
 
 /**
@@ -80,6 +80,7 @@ struct labyrinth_segment {
  * @grow_kick: queued from any context when a home region runs empty
  * @grow_work: process-context growth step, queued by @grow_kick
  * @stopping: set while destroy waits for growth to finish
+ * @grow_retry_at: jiffies before which a failed growth is not retried
  * @refills: frames added by growth
  * @refill_failures: growth steps that added nothing
  * @flags: LABYRINTH_POOL_* flags from the config
@@ -109,6 +110,7 @@ struct labyrinth_pool {
 	struct irq_work grow_kick;
 	struct work_struct grow_work;
 	bool stopping;
+	unsigned long grow_retry_at;
 	atomic_long_t refills;
 	atomic_long_t refill_failures;
 	unsigned int flags;

@@ -24,6 +24,7 @@
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/irq_work.h>
+#include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
@@ -127,12 +128,17 @@ static bool labyrinth_homed_here(const struct labyrinth_pool *pool, unsigned int
 /*
  * A home region running empty is the low watermark of a growable pool: ask
  * for a growth step.  irq_work_queue() is safe in every context, NMI
- * included, and does nothing while the kick is already pending.
+ * included.  Only reads come first, so a pool at its cap, one whose kick is
+ * already pending, and one whose last step failed less than a second ago
+ * write no shared line at all.
  */
 static void labyrinth_kick_growth(struct labyrinth_pool *pool)
 {
-	if (READ_ONCE(pool->backed_frames) < pool->max_frames && !READ_ONCE(pool->stopping))
-		irq_work_queue(&pool->grow_kick);
+	if (READ_ONCE(pool->backed_frames) >= pool->max_frames || READ_ONCE(pool->stopping) ||
+	    irq_work_is_pending(&pool->grow_kick) ||
+	    time_before(jiffies, READ_ONCE(pool->grow_retry_at)))
+		return;
+	irq_work_queue(&pool->grow_kick);
 }
 
 /* Home region full: take a frame homed on another CPU, each region once. */
@@ -168,7 +174,9 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
  * owned.
  *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
- * Return: The page's address, or NULL when every frame of @pool is owned.
+ * Return: The page's address, or NULL when every frame of @pool was owned
+ * at the moment the search looked at its bit.  A frame freed behind the
+ * search on another CPU can be missed by a grant running at that moment.
  */
 void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 {
@@ -382,7 +390,7 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
  *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
  * Return: Number of pages stored in @addrs[0..return-1]; less than @nr only
- * when every other frame of @pool was owned.
+ * when every other frame was owned at the moment its bitmap word was read.
  */
 unsigned int labyrinth_pool_alloc_bulk(struct labyrinth_pool *pool, void **addrs,
 				       unsigned int nr)
@@ -679,39 +687,50 @@ static int labyrinth_reserve(struct labyrinth_pool *pool)
 }
 
 /*
- * One growth step, in process context: reserve up to a quarter of the
- * initial size more, spread over the regions with room, as a new segment.
+ * One growth step, in process context: reserve a quarter of the initial
+ * size more, or enough to reach the cap within the segments left, whichever
+ * is larger, spread over the regions with room, as a new segment.
  * The segment is published before the new frames' bits are cleared, so a
  * frame can only be granted, and freed, once a free can find it.
  * Return: frames added, 0 at the cap, or a negative error code.
  */
 static int labyrinth_grow(struct labyrinth_pool *pool)
 {
-	unsigned int seg = pool->nr_segments, added = 0, r, n, got, c;
-	unsigned int step = min(DIV_ROUND_UP(pool->nr_frames, 4),
-				pool->max_frames - pool->backed_frames);
+	unsigned int seg = pool->nr_segments, added = 0, pass, r, n, got, c;
+	unsigned int room = pool->max_frames - pool->backed_frames;
+	unsigned int step = max(DIV_ROUND_UP(pool->nr_frames, 4),
+				DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg));
 	struct labyrinth_segment *sg = &pool->segments[seg];
 	int err;
 
-	if (!step)
+	if (!room)
 		return 0;
 	if (seg == LABYRINTH_MAX_SEGMENTS)
 		return -ENOSPC;
+	step = min(step, room);
 	err = labyrinth_segment_init(sg, step);
 	if (err)
 		return err;
-	for (r = 0; r < pool->nr_regions && added < step; r++) {
-		struct labyrinth_region *rg = &pool->regions[r];
+	/*
+	 * Each region grows in proportion to its share of the cap; a second
+	 * pass gives what full regions could not take to those with room.
+	 */
+	for (pass = 0; pass < 2 && added < step; pass++) {
+		for (r = 0; r < pool->nr_regions && added < step; r++) {
+			struct labyrinth_region *rg = &pool->regions[r];
 
-		/* each region grows in proportion to its share of the cap */
-		n = min3(rg->nr - rg->backed, step - added,
-			 (unsigned int)DIV_ROUND_UP_ULL((u64)step * rg->nr, pool->max_frames));
-		got = n ? labyrinth_reserve_bits(pool, r, rg->backed, n, sg) : 0;
-		WRITE_ONCE(rg->backed, rg->backed + got);
-		added += got;
-		if (got < n)
-			break;
+			n = min(rg->nr - rg->backed, step - added);
+			if (!pass)
+				n = min_t(unsigned int, n,
+					  DIV_ROUND_UP_ULL((u64)step * rg->nr, pool->max_frames));
+			got = n ? labyrinth_reserve_bits(pool, r, rg->backed, n, sg) : 0;
+			WRITE_ONCE(rg->backed, rg->backed + got);
+			added += got;
+			if (got < n)
+				goto reserved;	/* out of memory: keep what we have */
+		}
 	}
+reserved:
 	if (!added) {
 		labyrinth_release_segment(sg);
 		return -ENOMEM;
@@ -736,8 +755,10 @@ static void labyrinth_grow_work(struct work_struct *work)
 	if (READ_ONCE(pool->stopping))
 		return;
 	ret = labyrinth_grow(pool);
-	if (ret < 0)
+	if (ret < 0) {
 		atomic_long_inc(&pool->refill_failures);
+		WRITE_ONCE(pool->grow_retry_at, jiffies + HZ);
+	}
 	trace_labyrinth_refill(pool, max(ret, 0), min(ret, 0));
 }
 
@@ -809,9 +830,11 @@ static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
  * %LABYRINTH_POOL_POISON) so the first owner never sees stale data.
  *
  * With a growth cap, a CPU whose home region runs empty kicks a work item
- * (through irq_work, so from any context) that reserves a quarter of
- * @config->nr_frames more, in process context, up to @config->max_frames
- * and at most %LABYRINTH_MAX_SEGMENTS - 1 times.
+ * (through irq_work, so from any context) that reserves more, in process
+ * context, each step a quarter of @config->nr_frames or enough to reach
+ * @config->max_frames in the %LABYRINTH_MAX_SEGMENTS - 1 steps a pool may
+ * take, whichever is larger.  A step that fails is retried a second later
+ * at the earliest.
  *
  * Context: Process context; may sleep.
  * Return: The pool; ERR_PTR(-EINVAL) for an empty, missing or too long
@@ -838,6 +861,7 @@ struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_
 	pool->max_frames = max(config->nr_frames, config->max_frames);
 	pool->flags = config->flags;
 	pool->nr_regions = nr_cpu_ids;
+	pool->grow_retry_at = jiffies;
 	init_irq_work(&pool->grow_kick, labyrinth_grow_kick);
 	INIT_WORK(&pool->grow_work, labyrinth_grow_work);
 

@@ -566,6 +566,27 @@ static void test_growth_to_cap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
 }
 
+/* A cap far above the initial size is still reached: steps grow to fit. */
+static void test_growth_reaches_far_cap(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_create_growable(4, 100);
+	void **got = kunit_kcalloc(test, 101, sizeof(*got), GFP_KERNEL);
+	unsigned int n, steps = 0;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	n = test_drain(pool, got, 101);
+	while (n < 100 && steps++ < LABYRINTH_MAX_SEGMENTS) {
+		test_wait_growth(pool);
+		n += test_drain(pool, got + n, 101 - n);
+	}
+	KUNIT_EXPECT_EQ(test, n, 100);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).nr_frames, 100);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).refill_failures, 0);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, n));
+}
+
 static void test_fixed_pool_never_grows(struct kunit *test)
 {
 	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
@@ -677,6 +698,7 @@ static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_bulk_mixes_with_single),
 	KUNIT_CASE(test_default_pool_exports),
 	KUNIT_CASE(test_growth_to_cap),
+	KUNIT_CASE(test_growth_reaches_far_cap),
 	KUNIT_CASE(test_fixed_pool_never_grows),
 	KUNIT_CASE(test_growth_failure_keeps_serving),
 	KUNIT_CASE(test_poison_catches_write_after_free),

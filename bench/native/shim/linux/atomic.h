@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shim of <linux/atomic.h>: the atomic_long_t operations and try_cmpxchg()
+ * the pool uses, with the kernel's ordering (Documentation/atomic_t.txt):
+ * operations that return nothing and plain reads are relaxed, RMW
+ * operations that return a value are fully ordered (seq_cst), and a failed
+ * try_cmpxchg() implies no ordering.
+ */
+#ifndef _SHIM_LINUX_ATOMIC_H
+#define _SHIM_LINUX_ATOMIC_H
+
+#include <linux/types.h>
+
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+#define ATOMIC_LONG_INIT(i)	{ (i) }
+
+static __always_inline long atomic_long_read(const atomic_long_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static __always_inline void atomic_long_set(atomic_long_t *v, long i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static __always_inline void atomic_long_inc(atomic_long_t *v)
+{
+	__atomic_fetch_add(&v->counter, 1, __ATOMIC_RELAXED);
+}
+
+static __always_inline void atomic_long_add(long i, atomic_long_t *v)
+{
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static __always_inline long atomic_long_fetch_andnot(long i, atomic_long_t *v)
+{
+	return __atomic_fetch_and(&v->counter, ~i, __ATOMIC_SEQ_CST);
+}
+
+/* true and *@oldp unchanged on success; false and *@oldp = current value */
+#define try_cmpxchg(ptr, oldp, new)					\
+	__atomic_compare_exchange_n((ptr), (oldp), (new), false,	\
+				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
+
+/* <asm/barrier.h>, which linux/atomic.h brings in */
+#define smp_load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+#endif

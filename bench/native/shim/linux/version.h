@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shim of <linux/version.h>: the shims model the 6.12 kernel's API. */
+#ifndef _SHIM_LINUX_VERSION_H
+#define _SHIM_LINUX_VERSION_H
+
+#define KERNEL_VERSION(a, b, c)	(((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : (c)))
+#define LINUX_VERSION_CODE	KERNEL_VERSION(6, 12, 0)
+
+#endif
