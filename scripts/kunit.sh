@@ -81,24 +81,12 @@ PY
 
 # A kernel splat anywhere in the run fails it, even if every case passed.
 splats='BUG:|WARNING:|KASAN|kmemleak:.*suspected|possible recursive locking|inconsistent lock state|INFO: task|sleeping function called|Kernel panic|Oops'
-if grep -Eq "$splats" "$build/test.log"; then
-	fail "kunit-$flavour no kernel splats"
-	grep -E "$splats" "$build/test.log" | head -20
-	rc=1
-else
-	pass "kunit-$flavour no kernel splats"
-fi
+expect_none "kunit-$flavour no kernel splats" "$build/test.log" "$splats" || rc=1
 
 # In-tree gate: rebuild drivers/labyrinth with W=1 and sparse; zero findings.
 gate=$cache/kunit-$flavour-w1.out
 touch "$tree"/drivers/labyrinth/*.c "$tree"/drivers/labyrinth/kunit/*.c
 (cd "$tree" && make ARCH=x86_64 O="$build" W=1 C=2 -j"$(nproc)" drivers/labyrinth/) > "$gate" 2>&1 ||
 	echo "in-tree build failed" >> "$gate"
-if grep -Eq 'warning:|error:|failed' "$gate"; then
-	fail "gate in-tree-6.12-$flavour W=1 C=2"
-	grep -E 'warning:|error:|failed' "$gate" | head -20
-	rc=1
-else
-	pass "gate in-tree-6.12-$flavour W=1 C=2"
-fi
+expect_none "gate in-tree-6.12-$flavour W=1 C=2" "$gate" 'warning:|error:|failed' || rc=1
 exit $rc

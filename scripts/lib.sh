@@ -13,6 +13,18 @@ mkdir -p "$cache"
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; }
 
+# expect_none <name> <file> <pattern>: PASS when no line of <file> matches
+# the extended regex <pattern>; otherwise FAIL, show the first matches and
+# return 1.
+expect_none() {
+	if grep -Eq "$3" "$2"; then
+		fail "$1"
+		grep -E "$3" "$2" | head -20
+		return 1
+	fi
+	pass "$1"
+}
+
 # Kernel release of a Debian distro kernel, resolved through its meta
 # package: "6.1" -> 6.1.0-56-amd64, "6.12" -> 6.12.117+deb12-amd64.
 distro_kver() {
