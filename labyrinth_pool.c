@@ -52,27 +52,51 @@ static unsigned long *labyrinth_region_map(const struct labyrinth_pool *pool,
 }
 
 /*
+ * First clear bit of @map in [@start, @end), or @end.  An inline word scan
+ * rather than find_next_zero_bit(): the fast path then makes no call at
+ * all, and a home region is a few words long.  READ_ONCE() because other
+ * CPUs change the words under us.
+ */
+static __always_inline unsigned int labyrinth_find_clear(const unsigned long *map,
+							 unsigned int start, unsigned int end)
+{
+	unsigned int w = start / BITS_PER_LONG, bit;
+	unsigned long clear;
+
+	if (unlikely(start >= end))
+		return end;
+	clear = ~READ_ONCE(map[w]) & BITMAP_FIRST_WORD_MASK(start);
+	while (!clear) {
+		if (++w * BITS_PER_LONG >= end)
+			return end;
+		clear = ~READ_ONCE(map[w]);
+	}
+	bit = w * BITS_PER_LONG + __ffs(clear);
+	return min(bit, end);
+}
+
+/*
  * Claim the first clear bit in [start, end).  Each failed test_and_set_bit()
  * moves the search past a bit another context just took, so the loop ends
  * after at most end - start attempts.
  */
-static int labyrinth_claim_range(unsigned long *map, unsigned int start,
-				 unsigned int end)
+static __always_inline int labyrinth_claim_range(unsigned long *map, unsigned int start,
+						 unsigned int end)
 {
 	unsigned int bit = start;
 
 	for (;;) {
-		bit = find_next_zero_bit(map, end, bit);
+		bit = labyrinth_find_clear(map, bit, end);
 		if (bit >= end)
 			return -1;
-		if (!test_and_set_bit(bit, map))
+		if (likely(!test_and_set_bit(bit, map)))
 			return bit;
 		bit++;
 	}
 }
 
 /* Claim a bit of @region, searching from @hint to the end, then wrapping. */
-static int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int region,
+static __always_inline int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int region,
 				  unsigned int hint)
 {
 	unsigned long *map = labyrinth_region_map(pool, region);
@@ -105,8 +129,8 @@ static noinline void labyrinth_check_poison(struct labyrinth_pool *pool, void *a
  * scribble on the frame's next owner, and no owner ever sees the bytes of
  * the one before.
  */
-static void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
-			     unsigned int bit, bool away)
+static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
+					     unsigned int bit, bool away)
 {
 	void *addr = (void *)pool->frame_addr[pool->regions[region].first + bit];
 
@@ -118,7 +142,8 @@ static void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
 	return addr;
 }
 
-static bool labyrinth_homed_here(const struct labyrinth_pool *pool, unsigned int index)
+static __always_inline bool labyrinth_homed_here(const struct labyrinth_pool *pool,
+						 unsigned int index)
 {
 	const struct labyrinth_region *home = &pool->regions[raw_smp_processor_id()];
 
@@ -194,20 +219,9 @@ void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
 
-/**
- * labyrinth_frame_index() - map an address to its frame index
- * @pool: pool to look in
- * @addr: address handed to a free
- * @index: frame index on success
- *
- * Binary search of each reservation's chunks, O(segments * log chunks);
- * nothing in the frame or its struct page is read: both belong to the owner.
- *
- * Return: 0, -EINVAL for NULL, ERR_PTR or an address that is not the start
- * of a page, or -ENOENT for an address the pool never reserved.
- */
-int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
-			  unsigned int *index)
+/* labyrinth_frame_index() for the free paths: inline, index or -errno. */
+static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
+					     const void *addr)
 {
 	/* pairs with the release in labyrinth_grow(): segment before its frames */
 	unsigned int nr_segments = smp_load_acquire(&pool->nr_segments);
@@ -224,17 +238,38 @@ int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
 			unsigned int mid = lo + (hi - lo) / 2;
 			const struct labyrinth_chunk *c = &sg->chunks[mid];
 
-			if (a < c->start) {
+			if (a < c->start)
 				hi = mid;
-			} else if (a >= c->start + ((unsigned long)c->nr << PAGE_SHIFT)) {
+			else if (a >= c->start + ((unsigned long)c->nr << PAGE_SHIFT))
 				lo = mid + 1;
-			} else {
-				*index = c->first + ((a - c->start) >> PAGE_SHIFT);
-				return 0;
-			}
+			else
+				return c->first + ((a - c->start) >> PAGE_SHIFT);
 		}
 	}
 	return -ENOENT;
+}
+
+/**
+ * labyrinth_frame_index() - map an address to its frame index
+ * @pool: pool to look in
+ * @addr: address handed to a free
+ * @index: frame index on success
+ *
+ * Binary search of each reservation's chunks, O(segments * log chunks);
+ * nothing in the frame or its struct page is read: both belong to the owner.
+ *
+ * Return: 0, -EINVAL for NULL, ERR_PTR or an address that is not the start
+ * of a page, or -ENOENT for an address the pool never reserved.
+ */
+int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
+			  unsigned int *index)
+{
+	long ret = labyrinth_lookup(pool, addr);
+
+	if (ret < 0)
+		return ret;
+	*index = ret;
+	return 0;
 }
 
 static noinline int labyrinth_refuse_free(struct labyrinth_pool *pool, const void *addr,
@@ -262,8 +297,8 @@ static noinline int labyrinth_refuse_free(struct labyrinth_pool *pool, const voi
 	return err;
 }
 
-static void labyrinth_count_frees(struct labyrinth_pool *pool, unsigned int index,
-				  unsigned int nr)
+static __always_inline void labyrinth_count_frees(struct labyrinth_pool *pool,
+						  unsigned int index, unsigned int nr)
 {
 	if (!labyrinth_homed_here(pool, index))
 		this_cpu_add(pool->pcpu->remote_frees, nr);
@@ -274,14 +309,14 @@ static void labyrinth_count_frees(struct labyrinth_pool *pool, unsigned int inde
  * A free writes nothing to the frame (zeroing happens at grant), so a
  * refused free changes nothing at all.
  */
-static int labyrinth_free_one(struct labyrinth_pool *pool, void *addr, unsigned long caller)
+static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void *addr,
+					      unsigned long caller)
 {
-	unsigned int index;
-	int err;
+	long index = labyrinth_lookup(pool, addr);
+	bool home;
 
-	err = labyrinth_frame_index(pool, addr, &index);
-	if (unlikely(err))
-		return labyrinth_refuse_free(pool, addr, err, caller);
+	if (unlikely(index < 0))
+		return labyrinth_refuse_free(pool, addr, index, caller);
 	if (unlikely(pool->flags & LABYRINTH_POOL_POISON)) {
 		/* owned checked first, so a plain double free writes nothing */
 		if (!test_bit(index, pool->bitmap))
@@ -292,12 +327,15 @@ static int labyrinth_free_one(struct labyrinth_pool *pool, void *addr, unsigned 
 	if (unlikely(!test_and_clear_bit(index, pool->bitmap)))
 		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
 
-	trace_labyrinth_free(pool, addr, !labyrinth_homed_here(pool, index));
+	home = labyrinth_homed_here(pool, index);
+	trace_labyrinth_free(pool, addr, !home);
 	/* a frame freed on its home CPU is the next one granted: cache hot */
-	if (labyrinth_homed_here(pool, index))
+	if (home)
 		this_cpu_write(pool->pcpu->hint,
 			       index - pool->regions[raw_smp_processor_id()].first);
-	labyrinth_count_frees(pool, index, 1);
+	else
+		this_cpu_inc(pool->pcpu->remote_frees);
+	this_cpu_inc(pool->pcpu->frees);
 	return 0;
 }
 
@@ -471,7 +509,10 @@ int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned
 	int err, ret = 0;
 
 	for (i = 0; i < nr; i++) {
-		err = labyrinth_frame_index(pool, addrs[i], &index);
+		long found = labyrinth_lookup(pool, addrs[i]);
+
+		err = found < 0 ? found : 0;
+		index = found;
 		if (!err && index / BITS_PER_LONG != word) {
 			ret = labyrinth_release_word(pool, word, mask, _RET_IP_) ?: ret;
 			word = index / BITS_PER_LONG;
