@@ -96,8 +96,8 @@ static __always_inline int labyrinth_claim_range(unsigned long *map, unsigned in
 }
 
 /* Claim a bit of @region, searching from @hint to the end, then wrapping. */
-static __always_inline int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int region,
-				  unsigned int hint)
+static __always_inline int labyrinth_claim_region(struct labyrinth_pool *pool,
+						  unsigned int region, unsigned int hint)
 {
 	unsigned long *map = labyrinth_region_map(pool, region);
 	unsigned int nbits = labyrinth_region_frames(pool, region);

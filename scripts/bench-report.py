@@ -159,6 +159,9 @@ def normalise(rec):
         if rec.get("status") == "ok" else None,
         "ratio_to_labyrinth": rec.get("ratio"),
     }
+    if "ratio_min" in rec:
+        # median of the run-by-run ratios, runs interleaved with labyrinth's
+        out["ratio_spread"] = {"min": rec["ratio_min"], "max": rec["ratio_max"]}
     extra = {k: rec[k] for k in EXTRA_KEYS if k in rec}
     if extra:
         out["extra"] = extra

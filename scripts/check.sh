@@ -29,6 +29,7 @@ step "$top/scripts/kunit.sh" debug
 step "$top/scripts/boot-test.sh" 6.12
 step "$top/scripts/boot-test.sh" 6.1
 step "$top/scripts/dkms-test.sh"
+step "$top/scripts/bench.sh" --smoke
 
 passed=$(grep -c '^PASS: ' "$results")
 failed=$(grep -c '^FAIL: ' "$results")

@@ -38,6 +38,9 @@ qemu_build() {
 qemu_build_bench() {
 	local kver=$1 out=$2 kdir=/lib/modules/$1/build
 
+	# From scratch: symbol CRCs come from labyrinth's Module.symvers, which
+	# a rebuilt labyrinth.ko changes without touching the bench's sources.
+	rm -rf "$out/bench"
 	mkdir -p "$out/bench"
 	rsync -a "$top/bench/Kbuild" "$top/bench/labyrinth_bench.c" "$out/bench/"
 	make -s -C "$kdir" M="$out/bench" KBUILD_EXTRA_SYMBOLS="$out/Module.symvers" \
