@@ -139,6 +139,7 @@ enum bench_alloc {
 	BA_OBJPOOL,
 	BA_LAB_STEAL,
 	BA_LAB_BULK,
+	BA_FLOOR,
 	BA_NR,
 };
 
@@ -155,7 +156,32 @@ static const char * const bench_alloc_name[BA_NR] = {
 	[BA_OBJPOOL] = "objpool",
 	[BA_LAB_STEAL] = "labyrinth_steal",
 	[BA_LAB_BULK] = "labyrinth_bulk",
+	[BA_FLOOR] = "floor",
 };
+
+/*
+ * The floor of scenario a: no allocator, just what labyrinth's pair cannot
+ * avoid, an array pop and push plus one atomic bit set and one clear.  It
+ * tells what an atomic read-modify-write costs in this guest.
+ */
+#define BENCH_FLOOR_SLOTS	64
+
+struct bench_floor {
+	unsigned long bits;
+	unsigned int top;
+	void *slot[BENCH_FLOOR_SLOTS];
+	char obj[BENCH_FLOOR_SLOTS];
+};
+
+static struct bench_floor bench_floor ____cacheline_aligned = { .top = BENCH_FLOOR_SLOTS };
+
+static void bench_floor_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < BENCH_FLOOR_SLOTS; i++)
+		bench_floor.slot[i] = &bench_floor.obj[i];
+}
 
 enum bench_kind {
 	BK_PAIRS,	/* n alloc+free pairs */
@@ -387,6 +413,12 @@ static __always_inline void *bench_get(struct bench_worker *w, enum bench_alloc 
 		return mempool_alloc_preallocated(bench.mp_res);
 	case BA_OBJPOOL:
 		return objpool_pop(&bench.op);
+	case BA_FLOOR:
+		if (unlikely(!bench_floor.top))
+			return NULL;
+		if (unlikely(test_and_set_bit(--bench_floor.top, &bench_floor.bits)))
+			w->errs++;
+		return bench_floor.slot[bench_floor.top];
 	default:
 		return NULL;
 	}
@@ -425,6 +457,11 @@ static __always_inline void bench_put(struct bench_worker *w, enum bench_alloc a
 		break;
 	case BA_OBJPOOL:
 		err = objpool_push(obj, &bench.op);
+		break;
+	case BA_FLOOR:
+		bench_floor.slot[bench_floor.top] = obj;
+		if (unlikely(!test_and_clear_bit(bench_floor.top++, &bench_floor.bits)))
+			err = -EALREADY;
 		break;
 	default:
 		break;
@@ -579,6 +616,12 @@ static noinline void bench_loop_lab_steal(struct bench_worker *w, enum bench_kin
 	bench_loop(w, BA_LAB_STEAL, k, n);
 }
 
+static noinline void bench_loop_floor(struct bench_worker *w, enum bench_kind k,
+				      unsigned long n)
+{
+	bench_loop(w, BA_FLOOR, k, n);
+}
+
 /* One indirect call per timed stretch (or per batch in d), never per page. */
 static void (* const bench_loops[BA_NR])(struct bench_worker *w, enum bench_kind k,
 					 unsigned long n) = {
@@ -591,6 +634,7 @@ static void (* const bench_loops[BA_NR])(struct bench_worker *w, enum bench_kind
 	[BA_OBJPOOL] = bench_loop_objpool,
 	[BA_LAB_STEAL] = bench_loop_lab_steal,
 	[BA_LAB_BULK] = bench_loop_lab_bulk,
+	[BA_FLOOR] = bench_loop_floor,
 };
 
 /* ---- timing ---- */
@@ -967,7 +1011,7 @@ static void bench_single(enum bench_kind k, unsigned long n, unsigned long pages
 
 static void bench_scn_a(const struct bench_scn *scn)
 {
-	bench_single(BK_PAIRS, iters, iters, BA_NR);
+	bench_single(BK_PAIRS, iters, iters, BA_FLOOR);
 }
 
 static void bench_scn_b(const struct bench_scn *scn)
@@ -1808,6 +1852,7 @@ static int __init labyrinth_bench_init(void)
 	err = bench_check_params();
 	if (err)
 		return err;
+	bench_floor_init();
 	err = bench_setup();
 	if (err)
 		goto out;

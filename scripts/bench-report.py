@@ -46,19 +46,20 @@ ALLOCATORS = [
     ("mempool", "mempool", "mempool_alloc(GFP_ATOMIC): buddy first, then reserve"),
     ("mempool_reserve", "mp_reserve", "mempool_alloc_preallocated: reserve only"),
     ("objpool", "objpool", "objpool of objects carrying a page"),
+    ("floor", "floor", "no allocator: array pop/push + one atomic bit set and clear (a)"),
 ]
 
 COMMON = ["labyrinth", "labyrinth_pool", "alloc_page", "page_pool", "mempool",
           "mempool_reserve", "objpool"]
 EXPECTED = {
-    "a": COMMON,
+    "a": COMMON + ["floor"],
     "b": COMMON + ["labyrinth_bulk"],
     "c": COMMON,
     "d": COMMON + ["labyrinth_bulk"],
     "e": COMMON,
     "f": COMMON + ["labyrinth_steal"],
     "g": COMMON,
-    "a_zeroing": COMMON,
+    "a_zeroing": COMMON + ["floor"],
 }
 # Results that must say "n/a": the allocator's contract forbids the context.
 EXPECTED_NA = {("e", "page_pool")}
