@@ -180,12 +180,13 @@ static int __init labyrinth_init(void)
 /*
  * Clients hold a module reference while loaded, but one may have leaked
  * frames before unloading.  Those frames may still be written, so they are
- * never returned to the page allocator: the pool is reported and kept.
+ * never returned to the page allocator: they are reported and kept, and
+ * everything else is released.
  */
 static void __exit labyrinth_exit(void)
 {
 	if (labyrinth_pool_destroy(labyrinth_default))
-		pr_err("default pool kept at unload: frames still owned\n");
+		labyrinth_pool_abandon(labyrinth_default);
 	labyrinth_debugfs_exit();
 }
 

@@ -153,6 +153,7 @@ void labyrinth_debugfs_remove(struct labyrinth_pool *pool);
 void labyrinth_debugfs_init(void);
 void labyrinth_debugfs_exit(void);
 
+unsigned long labyrinth_pool_abandon(struct labyrinth_pool *pool);
 int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr,
 			       unsigned long caller);
 int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,

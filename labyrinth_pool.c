@@ -980,3 +980,41 @@ int labyrinth_pool_destroy(struct labyrinth_pool *pool)
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_destroy, LABYRINTH);
+
+/**
+ * labyrinth_pool_abandon() - tear a pool down, keeping the frames still owned
+ * @pool: pool whose owners may never give their frames back
+ *
+ * For module unload when labyrinth_pool_destroy() refused: frames that are
+ * owned may still be written by whoever holds them, so they are never given
+ * to the page allocator; they stay allocated for good.  Every other frame
+ * and all of the pool's own memory is released.
+ *
+ * Context: Process context; may sleep.  No grant or free may run on @pool.
+ * Return: The number of owned frames kept.
+ */
+unsigned long labyrinth_pool_abandon(struct labyrinth_pool *pool)
+{
+	unsigned long kept = 0;
+	unsigned int seg, c, i;
+
+	labyrinth_stop_growth(pool);
+	for (seg = 0; seg < pool->nr_segments; seg++) {
+		struct labyrinth_segment *sg = &pool->segments[seg];
+
+		for (c = 0; c < sg->nr; c++) {
+			for (i = 0; i < sg->chunks[c].nr; i++) {
+				if (test_bit(sg->chunks[c].first + i, pool->bitmap))
+					kept++;
+				else
+					free_page(sg->chunks[c].start + i * PAGE_SIZE);
+			}
+			cond_resched();
+		}
+		sg->nr = 0;	/* every page dealt with: nothing left to release */
+	}
+	pr_err("pool %s: abandoned with %lu frames still owned: those stay allocated\n",
+	       pool->name, kept);
+	labyrinth_free_pool(pool);
+	return kept;
+}

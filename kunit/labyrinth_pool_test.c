@@ -684,6 +684,27 @@ static void test_poison_quiet_when_honest(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, memchr_inv(p, LABYRINTH_POISON_BYTE, PAGE_SIZE));
 }
 
+/*
+ * Abandoning a pool (module unload with frames still owned) keeps exactly
+ * the owned frames and releases every other page.
+ */
+static void test_abandon_keeps_owned_frames(struct kunit *test)
+{
+	unsigned long before = test_free_pages();
+	struct labyrinth_pool *pool = labyrinth_pool_create("kunit-abandon", 2048);
+	void *held, *p;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	held = labyrinth_pool_alloc(pool);
+	p = labyrinth_pool_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_EXPECT_EQ(test, labyrinth_pool_abandon(pool), 1);
+	memset(held, 0x3c, PAGE_SIZE);	/* still the owner's to write */
+	KUNIT_EXPECT_LT(test, abs_diff(before, test_free_pages()), 256);
+}
+
 static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_round_trip),
 	KUNIT_CASE(test_direct_mapped),
@@ -725,6 +746,7 @@ static struct kunit_case labyrinth_misuse_cases[] = {
 	KUNIT_CASE(test_free_bulk_with_bad_entries),
 	KUNIT_CASE(test_destroy_while_owned),
 	KUNIT_CASE(test_destroy_bad_pointer),
+	KUNIT_CASE(test_abandon_keeps_owned_frames),
 	KUNIT_CASE(test_create_invalid),
 	KUNIT_CASE(test_create_config_invalid),
 	KUNIT_CASE(test_create_failure_frees_everything),

@@ -35,6 +35,14 @@ static bool misuse;
 module_param(misuse, bool, 0444);
 MODULE_PARM_DESC(misuse, "also free one default-pool page twice and expect -EALREADY (default N)");
 
+static bool leak_on_exit;
+module_param(leak_on_exit, bool, 0444);
+MODULE_PARM_DESC(leak_on_exit,
+		 "keep one default-pool page at unload, like a buggy driver (tests labyrinth's unload; default N)");
+
+/* A page kept on purpose with leak_on_exit: never freed. */
+static void *client_leaked;
+
 /* rx_pool: 64 frames reserved, growing up to 256 when a CPU runs dry. */
 #define RX_POOL_FRAMES	64
 #define RX_POOL_MAX	256
@@ -237,6 +245,10 @@ static int __init labyrinth_client_init(void)
 	ok = client_rx_run() && ok;
 	if (misuse)
 		ok = client_misuse() && ok;
+	if (leak_on_exit) {
+		client_leaked = labyrinth_void_alloc_page_gfp_atomic_exclusive();
+		ok = client_leaked && ok;
+	}
 
 	labyrinth_pool_read_stats(labyrinth_default_pool(), &st);
 	pr_info("process ok=%u hardirq ok=%u\n", process_result.ok, hardirq_result.ok);

@@ -14,6 +14,9 @@
 # labyrinth (fixed reserve) and then bench/labyrinth_bench.ko (see
 # scripts/bench.sh); lbt_pages=N is the nr_pages of the valid load (default
 # 512); lbt_bench_args=a=1,b=2 are the bench module's parameters.
+# lbt_mode=torture loads labyrinth and runs torture/labyrinth_torture.ko
+# with the parameters lbt_torture_args=a=1,b=2 while taking CPU1 offline and
+# online again and again (see scripts/torture.sh).
 #
 # PID 1 must never exit (the kernel would panic), so there is no `set -e`:
 # a failing step is reported and the script goes on to power off.
@@ -45,12 +48,14 @@ pages=512
 client_args=
 expect_double_free=0
 bench_args=
+torture_args=
 # shellcheck disable=SC2013 # the command line is words, not lines
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lbt_mode=*) mode=${arg#lbt_mode=} ;;
 	lbt_pages=*) pages=${arg#lbt_pages=} ;;
 	lbt_bench_args=*) bench_args=$(echo "${arg#lbt_bench_args=}" | tr ',' ' ') ;;
+	lbt_torture_args=*) torture_args=$(echo "${arg#lbt_torture_args=}" | tr ',' ' ') ;;
 	esac
 done
 
@@ -84,10 +89,15 @@ show_dmesg() {
 	done
 }
 
+# Free pages, counting those parked on the per-CPU page lists (the
+# "count:" lines of /proc/zoneinfo), which nr_free_pages leaves out: a
+# module that frees thousands of pages at unload leaves many there.
 free_pages() {
 	sync
 	echo 3 > /proc/sys/vm/drop_caches 2> /dev/null
-	awk '$1 == "nr_free_pages" { print $2 }' /proc/vmstat
+	free=$(awk '$1 == "nr_free_pages" { print $2 }' /proc/vmstat)
+	pcp=$(awk '$1 == "count:" { n += $2 } END { print n + 0 }' /proc/zoneinfo)
+	echo $((free + pcp))
 }
 
 # Value of key=N in a "key=N key=N" line.
@@ -320,6 +330,182 @@ run_bench() {
 	verdict bench "${why#; }"
 }
 
+# The torture module runs its whole test in its init, so insmod's status is
+# its verdict (-EIO on any fault).  It runs in the background while this
+# shell takes CPU1 offline and online again, every half second, and reads
+# MemFree; the module's progress lines are shown as they come.  Then every
+# property gets its own check, read from the module's summary lines.
+run_torture() {
+	if ! loaded labyrinth; then
+		fail torture-run "skipped: labyrinth is not loaded"
+		return
+	fi
+	tlog=/tmp/torture.dmesg
+	done_file=/tmp/torture.rc
+	online=/sys/devices/system/cpu/cpu1/online
+	rm -f "$done_file"
+	: > "$tlog"
+	new_dmesg > /dev/null
+	info "torture: insmod labyrinth_torture.ko $torture_args"
+	# shellcheck disable=SC2086 # one word per module parameter
+	("$INSMOD" "$MOD/labyrinth_torture.ko" $torture_args > "$ERR" 2>&1
+	 echo $? > "$done_file") &
+	cycles=0
+	hp_errors=0
+	min_free=
+	shown=0
+	while [ ! -f "$done_file" ]; do
+		if [ -w "$online" ]; then
+			if echo 0 > "$online"; then
+				sleep 0.5
+				tries=0
+				until echo 1 > "$online" || [ $tries -ge 20 ]; do
+					tries=$((tries + 1))
+					sleep 0.5
+				done
+				cycles=$((cycles + 1))
+			else
+				hp_errors=$((hp_errors + 1))
+			fi
+		fi
+		kb=$(awk '$1 == "MemFree:" { print $2 }' /proc/meminfo)
+		if [ -z "$min_free" ] || [ "$kb" -lt "$min_free" ]; then
+			min_free=$kb
+		fi
+		new_dmesg >> "$tlog"
+		grep "^labyrinth_torture: progress" "$tlog" | tail -n +$((shown + 1)) |
+			sed 's/^/LABYRINTH-INFO /'
+		shown=$(grep -c "^labyrinth_torture: progress" "$tlog")
+		sleep 0.5
+	done
+	rc=$(cat "$done_file")
+	new_dmesg >> "$tlog"
+	grep -v -e "progress" "$tlog" | grep "^labyrinth_torture:" | sed 's/^/LABYRINTH-INFO /'
+	info "torture: $cycles CPU1 offline/online cycles ($hp_errors refused), lowest MemFree $min_free kB"
+
+	ops=$(grep -o "labyrinth_torture: summary ops: .*" "$tlog" | tail -n 1)
+	grants=$(grep -o "labyrinth_torture: summary grants: .*" "$tlog" | tail -n 1)
+	faults=$(grep -o "labyrinth_torture: summary faults: .*" "$tlog" | tail -n 1)
+	stats=$(grep -o "labyrinth_torture: summary stats: .*" "$tlog" | tail -n 1)
+	result=$(grep -o "labyrinth_torture: summary result: .*" "$tlog" | tail -n 1)
+	reserve=$(grep -o "labyrinth_torture: reserve: .*" "$tlog" | tail -n 1)
+
+	why=
+	[ "$rc" = 0 ] || why="insmod exited $rc: $(cat "$ERR")"
+	[ "$result" = "labyrinth_torture: summary result: PASS" ] ||
+		why="$why; summary result is '${result:-missing}'"
+	verdict torture-run "${why#; }"
+
+	why=
+	if [ -z "$faults" ]; then
+		why="no summary faults line"
+	else
+		[ "$(field "$faults" faults)" = 0 ] || why="$faults"
+	fi
+	grep -q "labyrinth_torture: FAULT" "$tlog" && why="$why; FAULT lines in the log"
+	verdict torture-no-faults "${why#; }"
+
+	# owned 0 and grants = frees: every frame came back
+	why=
+	if [ -z "$stats" ]; then
+		why="no summary stats line"
+	else
+		[ "$(field "$stats" owned)" = 0 ] || why="owned is $(field "$stats" owned)"
+		[ "$(field "$stats" grants)" = "$(field "$stats" frees)" ] ||
+			why="$why; grants $(field "$stats" grants) != frees $(field "$stats" frees)"
+		[ "$(field "$stats" double_free)" = 0 ] || why="$why; double_free is not 0"
+	fi
+	verdict torture-counters "${why#; }"
+
+	why=
+	for ctx in thread softirq hardirq; do
+		[ "$(field "$ops" $ctx)" -gt 0 ] 2> /dev/null || why="$why; no $ctx ops"
+	done
+	[ "$(field "$grants" handoffs)" -gt 0 ] 2> /dev/null || why="$why; no frame handed over"
+	[ "$(field "$grants" misuse)" -gt 0 ] 2> /dev/null || why="$why; no misuse tried"
+	verdict torture-contexts "${why#; }"
+
+	if grep -q "labyrinth_torture: NMI: skipped" "$tlog"; then
+		info "torture: $(grep -o 'NMI: skipped.*' "$tlog" | head -n 1)"
+		fail torture-nmi "$(grep -o 'NMI: skipped.*' "$tlog" | head -n 1)"
+	elif [ "$(field "$ops" nmi)" -gt 0 ] 2> /dev/null; then
+		pass torture-nmi
+	else
+		fail torture-nmi "no NMI handled ($(field "$ops" nmi_sent) sent)"
+	fi
+
+	why=
+	[ "$cycles" -gt 0 ] || why="no CPU1 offline/online cycle (is $online there?)"
+	[ ! -f "$online" ] || [ "$(cat "$online")" = 1 ] || why="$why; CPU1 left offline"
+	verdict torture-hotplug "${why#; }"
+
+	# An idle pool grants every frame: before the run, and after it with
+	# the hog still holding memory when it ran.
+	why=
+	got=$(echo "$reserve" | sed -n 's/.*granted \([0-9]*\) of [0-9]* frames before.*/\1/p')
+	had=$(echo "$reserve" | sed -n 's/.*granted [0-9]* of \([0-9]*\) frames before.*/\1/p')
+	got_end=$(echo "$reserve" | sed -n 's/.*, \([0-9]*\) of [0-9]* after.*/\1/p')
+	had_end=$(echo "$reserve" | sed -n 's/.*, [0-9]* of \([0-9]*\) after.*/\1/p')
+	if [ -z "$reserve" ]; then
+		why="no reserve line"
+	else
+		[ "${got:-0}" -ge "${had:-1}" ] || why="granted $got of $had frames before the run"
+		[ "${got_end:-0}" -ge "${had_end:-1}" ] ||
+			why="$why; granted $got_end of $had_end frames after the run"
+	fi
+	verdict torture-reserve "${why#; }"
+
+	case " $torture_args " in
+	*" hog=1 "*)
+		why=
+		hog=$(field "$grants" hog_pages)
+		total=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+		[ "${hog:-0}" -gt $((total / PAGE_KB / 2)) ] ||
+			why="the hog held ${hog:-no} pages, not half of MemTotal"
+		echo "$reserve" | grep -q "after it under memory pressure" ||
+			why="$why; the end reserve check did not run under the hog"
+		info "torture: hog held ${hog:-0} pages of $((total / PAGE_KB)), lowest MemFree $min_free kB"
+		verdict torture-pressure "${why#; }"
+		;;
+	esac
+
+	why=
+	if loaded labyrinth_torture; then
+		rmmod labyrinth_torture 2> "$ERR" || why="rmmod labyrinth_torture: $(cat "$ERR")"
+	fi
+	verdict torture-unload "$why"
+}
+
+# A client that unloads holding a frame: labyrinth's unload must report it,
+# keep that frame, and give every other page back.
+check_unload_owned() {
+	why=
+	new_dmesg > /dev/null
+	before=$(free_pages)
+	"$INSMOD" "$MOD/labyrinth.ko" nr_pages=8192 2> "$ERR" || why="insmod labyrinth: $(cat "$ERR")"
+	"$INSMOD" "$MOD/labyrinth_client.ko" leak_on_exit=1 2> "$ERR" ||
+		why="$why; insmod labyrinth_client leak_on_exit=1: $(cat "$ERR")"
+	rmmod labyrinth_client 2> "$ERR" || why="$why; rmmod labyrinth_client: $(cat "$ERR")"
+	rmmod labyrinth 2> "$ERR" || why="$why; rmmod labyrinth: $(cat "$ERR")"
+	after=$(free_pages)
+	tries=0
+	while [ $((before - after)) -gt 1024 ] && [ $tries -lt 3 ]; do
+		sleep 1
+		after=$(free_pages)
+		tries=$((tries + 1))
+	done
+	out=$(new_dmesg)
+	show_dmesg "$out" "labyrinth: pool default"
+	echo "$out" | grep -q "pool default: abandoned with 1 frames still owned" ||
+		why="$why; no 'abandoned with 1 frames still owned' line"
+	! loaded labyrinth || why="$why; labyrinth still loaded"
+	# 8192 pages were reserved: all but the owned one must come back
+	[ $((before - after)) -le 1024 ] ||
+		why="$why; nr_free_pages fell by $((before - after)) pages ($before -> $after)"
+	info "unload-owned: nr_free_pages $before before, $after after"
+	verdict unload-owned "${why#; }"
+}
+
 check_dmesg_clean() {
 	new_dmesg > /dev/null
 	bad=$(grep -E "WARNING:|BUG:|Call Trace" "$DLOG" | head -n 3 | tr '\n' '|')
@@ -346,6 +532,9 @@ fi
 if [ "$mode" = bench ]; then
 	check_load "$pages" 0
 	run_bench
+elif [ "$mode" = torture ]; then
+	check_load "$pages" 0
+	run_torture
 else
 	check_load "$pages" $((pages * 2))
 	if [ "$mode" = check ]; then
@@ -361,6 +550,7 @@ else
 fi
 [ "$mode" = check ] && check_rmmod_busy
 check_unload
+[ "$mode" = check ] && check_unload_owned
 check_dmesg_clean
 
 # Whole kernel log, for whoever reads the serial log after a failure; the
