@@ -16,9 +16,15 @@ samples: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples \
 		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
 
+# torture/labyrinth_torture.ko; `make torture` boots it in QEMU instead.
+torture-module: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/torture \
+		KBUILD_EXTRA_SYMBOLS=$(CURDIR)/Module.symvers modules
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/samples clean
+	[ ! -d torture ] || $(MAKE) -C $(KDIR) M=$(CURDIR)/torture clean
 
 check:
 	@bash scripts/check.sh
@@ -28,6 +34,10 @@ demo:
 
 bench:
 	@bash scripts/bench.sh
+
+# make torture DURATION=<seconds> PAGES=<pool frames>
+torture:
+	@DURATION='$(DURATION)' PAGES='$(PAGES)' bash scripts/torture.sh
 
 # DKMS rebuilds labyrinth.ko for every kernel installed from now on.
 dkms-install:
@@ -42,4 +52,4 @@ dkms-remove:
 	-dkms remove labyrinth/$(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-.PHONY: all modules samples clean check demo bench dkms-install dkms-remove
+.PHONY: all modules samples torture-module clean check demo bench torture dkms-install dkms-remove

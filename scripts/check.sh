@@ -4,6 +4,11 @@
 # `make check`: every test and gate of labyrinth.  Each step prints one
 # "PASS: ..." or "FAIL: ..." line per test case or gate; the last line
 # counts them.  Exits non-zero if anything failed or a step broke.
+#
+# Torture durations: LABYRINTH_TORTURE_SECONDS sets the labyrinth_torture
+# KUnit case on all three KUnit kernels (default 20 s plain, 60 s debug and
+# kcsan), LABYRINTH_CHECK_TORTURE_SECONDS the QEMU torture with hotplug and
+# memory pressure (default 30 s).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -26,9 +31,11 @@ step "$top/scripts/gates.sh"
 step "$top/scripts/native.sh" --smoke
 step "$top/scripts/kunit.sh" plain
 step "$top/scripts/kunit.sh" debug
+step "$top/scripts/kunit.sh" kcsan
 step "$top/scripts/boot-test.sh" 6.12
 step "$top/scripts/boot-test.sh" 6.1
 step "$top/scripts/dkms-test.sh"
+step "$top/scripts/torture.sh" "${LABYRINTH_CHECK_TORTURE_SECONDS:-30}"
 step "$top/scripts/bench.sh" --smoke
 
 passed=$(grep -c '^PASS: ' "$results")

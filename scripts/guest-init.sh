@@ -330,14 +330,24 @@ run_bench() {
 	verdict bench "${why#; }"
 }
 
+# Like verdict, with what was measured in the PASS line: "hotplug (12 cycles)".
+tverdict() {
+	if [ -z "$2" ]; then
+		pass "$1 ($3)"
+	else
+		fail "$1" "${2#; }"
+	fi
+}
+
 # The torture module runs its whole test in its init, so insmod's status is
-# its verdict (-EIO on any fault).  It runs in the background while this
-# shell takes CPU1 offline and online again, every half second, and reads
-# MemFree; the module's progress lines are shown as they come.  Then every
-# property gets its own check, read from the module's summary lines.
+# its verdict (-EIO on any fault).  It runs in the background; once its
+# "start:" line says the pool is laid out over both CPUs, this shell takes
+# CPU1 offline and online again, every half second, and reads MemFree.  The
+# module's lines are shown as they come.  Then every property gets its own
+# check, read from the module's summary lines.
 run_torture() {
 	if ! loaded labyrinth; then
-		fail torture-run "skipped: labyrinth is not loaded"
+		fail run "skipped: labyrinth is not loaded"
 		return
 	fi
 	tlog=/tmp/torture.dmesg
@@ -355,7 +365,7 @@ run_torture() {
 	min_free=
 	shown=0
 	while [ ! -f "$done_file" ]; do
-		if [ -w "$online" ]; then
+		if [ -w "$online" ] && grep -q "^labyrinth_torture: start:" "$tlog"; then
 			if echo 0 > "$online"; then
 				sleep 0.5
 				tries=0
@@ -373,14 +383,13 @@ run_torture() {
 			min_free=$kb
 		fi
 		new_dmesg >> "$tlog"
-		grep "^labyrinth_torture: progress" "$tlog" | tail -n +$((shown + 1)) |
-			sed 's/^/LABYRINTH-INFO /'
-		shown=$(grep -c "^labyrinth_torture: progress" "$tlog")
+		grep "^labyrinth_torture:" "$tlog" | tail -n +$((shown + 1)) | sed 's/^/LABYRINTH-INFO /'
+		shown=$(grep -c "^labyrinth_torture:" "$tlog")
 		sleep 0.5
 	done
 	rc=$(cat "$done_file")
 	new_dmesg >> "$tlog"
-	grep -v -e "progress" "$tlog" | grep "^labyrinth_torture:" | sed 's/^/LABYRINTH-INFO /'
+	grep "^labyrinth_torture:" "$tlog" | tail -n +$((shown + 1)) | sed 's/^/LABYRINTH-INFO /'
 	info "torture: $cycles CPU1 offline/online cycles ($hp_errors refused), lowest MemFree $min_free kB"
 
 	ops=$(grep -o "labyrinth_torture: summary ops: .*" "$tlog" | tail -n 1)
@@ -394,7 +403,7 @@ run_torture() {
 	[ "$rc" = 0 ] || why="insmod exited $rc: $(cat "$ERR")"
 	[ "$result" = "labyrinth_torture: summary result: PASS" ] ||
 		why="$why; summary result is '${result:-missing}'"
-	verdict torture-run "${why#; }"
+	tverdict run "$why" "$(field "$ops" duration) s on $(field "$ops" cpus) CPUs"
 
 	why=
 	if [ -z "$faults" ]; then
@@ -403,7 +412,7 @@ run_torture() {
 		[ "$(field "$faults" faults)" = 0 ] || why="$faults"
 	fi
 	grep -q "labyrinth_torture: FAULT" "$tlog" && why="$why; FAULT lines in the log"
-	verdict torture-no-faults "${why#; }"
+	tverdict no-faults "$why" "0 faults in $(field "$stats" grants) grants"
 
 	# owned 0 and grants = frees: every frame came back
 	why=
@@ -415,7 +424,7 @@ run_torture() {
 			why="$why; grants $(field "$stats" grants) != frees $(field "$stats" frees)"
 		[ "$(field "$stats" double_free)" = 0 ] || why="$why; double_free is not 0"
 	fi
-	verdict torture-counters "${why#; }"
+	tverdict counters "$why" "grants = frees = $(field "$stats" grants), owned 0"
 
 	why=
 	for ctx in thread softirq hardirq; do
@@ -423,29 +432,28 @@ run_torture() {
 	done
 	[ "$(field "$grants" handoffs)" -gt 0 ] 2> /dev/null || why="$why; no frame handed over"
 	[ "$(field "$grants" misuse)" -gt 0 ] 2> /dev/null || why="$why; no misuse tried"
-	verdict torture-contexts "${why#; }"
+	tverdict contexts "$why" "steps: thread $(field "$ops" thread), softirq $(field "$ops" softirq), hardirq $(field "$ops" hardirq); $(field "$grants" handoffs) handed over, $(field "$grants" misuse) misuse"
 
 	if grep -q "labyrinth_torture: NMI: skipped" "$tlog"; then
-		info "torture: $(grep -o 'NMI: skipped.*' "$tlog" | head -n 1)"
-		fail torture-nmi "$(grep -o 'NMI: skipped.*' "$tlog" | head -n 1)"
+		fail nmi "$(grep -o 'NMI: skipped.*' "$tlog" | head -n 1)"
 	elif [ "$(field "$ops" nmi)" -gt 0 ] 2> /dev/null; then
-		pass torture-nmi
+		pass "nmi ($(field "$ops" nmi) NMIs handled)"
 	else
-		fail torture-nmi "no NMI handled ($(field "$ops" nmi_sent) sent)"
+		fail nmi "no NMI handled ($(field "$ops" nmi_sent) sent)"
 	fi
 
 	why=
 	[ "$cycles" -gt 0 ] || why="no CPU1 offline/online cycle (is $online there?)"
 	[ ! -f "$online" ] || [ "$(cat "$online")" = 1 ] || why="$why; CPU1 left offline"
-	verdict torture-hotplug "${why#; }"
+	tverdict hotplug "$why" "$cycles CPU1 offline/online cycles"
 
 	# An idle pool grants every frame: before the run, and after it with
 	# the hog still holding memory when it ran.
 	why=
-	got=$(echo "$reserve" | sed -n 's/.*granted \([0-9]*\) of [0-9]* frames before.*/\1/p')
-	had=$(echo "$reserve" | sed -n 's/.*granted [0-9]* of \([0-9]*\) frames before.*/\1/p')
-	got_end=$(echo "$reserve" | sed -n 's/.*, \([0-9]*\) of [0-9]* after.*/\1/p')
-	had_end=$(echo "$reserve" | sed -n 's/.*, [0-9]* of \([0-9]*\) after.*/\1/p')
+	got=$(field "$reserve" start_granted)
+	had=$(field "$reserve" start_frames)
+	got_end=$(field "$reserve" end_granted)
+	had_end=$(field "$reserve" end_frames)
 	if [ -z "$reserve" ]; then
 		why="no reserve line"
 	else
@@ -453,7 +461,7 @@ run_torture() {
 		[ "${got_end:-0}" -ge "${had_end:-1}" ] ||
 			why="$why; granted $got_end of $had_end frames after the run"
 	fi
-	verdict torture-reserve "${why#; }"
+	tverdict reserve "$why" "granted $got of $had frames before, $got_end of $had_end after"
 
 	case " $torture_args " in
 	*" hog=1 "*)
@@ -462,10 +470,9 @@ run_torture() {
 		total=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
 		[ "${hog:-0}" -gt $((total / PAGE_KB / 2)) ] ||
 			why="the hog held ${hog:-no} pages, not half of MemTotal"
-		echo "$reserve" | grep -q "after it under memory pressure" ||
+		[ "$(field "$reserve" pressure)" = 1 ] ||
 			why="$why; the end reserve check did not run under the hog"
-		info "torture: hog held ${hog:-0} pages of $((total / PAGE_KB)), lowest MemFree $min_free kB"
-		verdict torture-pressure "${why#; }"
+		tverdict pressure "$why" "hog held $hog of $((total / PAGE_KB)) pages, lowest MemFree $min_free kB"
 		;;
 	esac
 
@@ -473,7 +480,7 @@ run_torture() {
 	if loaded labyrinth_torture; then
 		rmmod labyrinth_torture 2> "$ERR" || why="rmmod labyrinth_torture: $(cat "$ERR")"
 	fi
-	verdict torture-unload "$why"
+	verdict unload-torture "$why"
 }
 
 # A client that unloads holding a frame: labyrinth's unload must report it,

@@ -1,15 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# scripts/kunit.sh <plain|debug>: build labyrinth's KUnit suites into a
-# kernel from linux-source-6.12 and run them with kunit.py in QEMU (TCG,
-# two CPUs).  The debug flavour adds KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
-# DEBUG_OBJECTS, kmemleak and DEBUG_VM, and any splat in the log fails it.
+# scripts/kunit.sh <plain|debug|kcsan> [torture seconds]: build labyrinth's
+# KUnit suites into a kernel from linux-source-6.12 and run them with
+# kunit.py in QEMU (TCG, two CPUs).  The debug flavour adds KASAN, lockdep,
+# DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS, kmemleak and DEBUG_VM; the kcsan
+# flavour adds KCSAN instead (the two exclude each other).  Any splat in the
+# log fails the run, a KCSAN data-race report ("BUG: KCSAN: ...") included.
 # Also gates the in-tree build: W=1 and sparse C=2 on drivers/labyrinth.
+#
+# The labyrinth_torture suite runs for [torture seconds], else
+# $LABYRINTH_TORTURE_SECONDS, else 20 s on the plain kernel and 60 s on the
+# debug and kcsan kernels (labyrinth.torture_seconds= on the command line).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 flavour=${1:-plain}
+case "$flavour" in
+plain|debug|kcsan) ;;
+*) echo "usage: $0 <plain|debug|kcsan> [torture seconds]" >&2; exit 2 ;;
+esac
 tree=$cache/linux-6.12
 build=$cache/kunit-$flavour
 [ -f "$tree/.unpacked" ] || bash "$top/scripts/setup.sh"
@@ -29,24 +39,38 @@ overlay() {
 
 # Each flavour boots with one of the kernel's page-init policies, so both
 # are exercised: no owner may see the previous owner's bytes under either.
+# KCSAN reports honour panic_on_warn, which would stop the kernel at the
+# first one: the kcsan kernel runs without it, collects every report, and
+# the splat check below fails the run on any.
 configs=(--kunitconfig "$top/kunit/.kunitconfig")
 init_arg=init_on_free=1
-if [ "$flavour" != plain ]; then
+warn_arg=panic_on_warn=1
+torture_default=60
+case "$flavour" in
+plain)
+	torture_default=20 ;;
+debug)
 	configs+=(--kunitconfig "$top/kunit/debug.kunitconfig")
+	init_arg=init_on_alloc=1 ;;
+kcsan)
+	configs+=(--kunitconfig "$top/kunit/kcsan.kunitconfig")
 	init_arg=init_on_alloc=1
-fi
+	warn_arg= ;;
+esac
+torture_seconds=${2:-${LABYRINTH_TORTURE_SECONDS:-$torture_default}}
 
 overlay
 mkdir -p "$build"
 log=$cache/kunit-$flavour.out
 json=$cache/kunit-$flavour.json
 rm -f "$json"
-echo "kunit-$flavour: building and running (log: $log)"
+echo "kunit-$flavour: building and running, torture ${torture_seconds} s (log: $log)"
 start=$SECONDS
 set +e
 (cd "$tree" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 	--build_dir="$build" "${configs[@]}" --jobs="$(nproc)" --timeout=900 \
-	--qemu_args='-smp 2' --kernel_args="panic_on_warn=1 $init_arg" \
+	--qemu_args='-smp 2' \
+	--kernel_args="$warn_arg $init_arg labyrinth.torture_seconds=$torture_seconds" \
 	--json="$json") > "$log" 2>&1
 rc=$?
 set -e
@@ -85,7 +109,8 @@ expect_none "kunit-$flavour no kernel splats" "$build/test.log" "$splats" || rc=
 
 # In-tree gate: rebuild drivers/labyrinth with W=1 and sparse; zero findings.
 gate=$cache/kunit-$flavour-w1.out
-touch "$tree"/drivers/labyrinth/*.c "$tree"/drivers/labyrinth/kunit/*.c
+touch "$tree"/drivers/labyrinth/*.c "$tree"/drivers/labyrinth/kunit/*.c \
+	"$tree"/drivers/labyrinth/torture/*.c
 (cd "$tree" && make ARCH=x86_64 O="$build" W=1 C=2 -j"$(nproc)" drivers/labyrinth/) > "$gate" 2>&1 ||
 	echo "in-tree build failed" >> "$gate"
 expect_none "gate in-tree-6.12-$flavour W=1 C=2" "$gate" 'warning:|error:|failed' || rc=1

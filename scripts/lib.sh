@@ -42,15 +42,16 @@ distro_kver() {
 # several kernels never share objects with each other or with the checkout.
 module_sources=(Makefile Kbuild Kconfig dkms.conf labyrinth.h labyrinth_internal.h
 		labyrinth_compat.h labyrinth_trace.h labyrinth_debugfs.c
-		labyrinth_core.c labyrinth_pool.c samples)
+		labyrinth_core.c labyrinth_pool.c samples torture)
 
-# build_oot <kdir> <outdir> [make args...]: build labyrinth.ko and the sample
-# client in <outdir> against the kernel build tree <kdir>.
+# build_oot <kdir> <outdir> [make args...]: build labyrinth.ko, the sample
+# client and the torture module in <outdir> against the kernel build tree
+# <kdir>.
 build_oot() {
 	local kdir=$1 out=$2
 	shift 2
 	mkdir -p "$out"
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 		"${module_sources[@]/#/$top/}" "$out/"
-	make -s -C "$out" KDIR="$kdir" "$@" modules samples
+	make -s -C "$out" KDIR="$kdir" "$@" modules samples torture-module
 }
