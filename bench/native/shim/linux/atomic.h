@@ -37,6 +37,11 @@ static __always_inline void atomic_long_add(long i, atomic_long_t *v)
 	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
 }
 
+static __always_inline long atomic_long_fetch_or(long i, atomic_long_t *v)
+{
+	return __atomic_fetch_or(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
 static __always_inline long atomic_long_fetch_andnot(long i, atomic_long_t *v)
 {
 	return __atomic_fetch_and(&v->counter, ~i, __ATOMIC_SEQ_CST);

@@ -21,6 +21,9 @@
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
 
+/* <linux/compiler.h>: the compiler may not move memory accesses across it */
+#define barrier()		__asm__ __volatile__("" : : : "memory")
+
 /* the kernel's "caller of this function", for warnings */
 #define _RET_IP_		((unsigned long)__builtin_return_address(0))
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shim of <linux/mm.h>, with what it brings in from asm/page.h (PAGE_*,
- * clear_page) and linux/kernel.h, math.h, minmax.h (min, max, min3, min_t,
- * round_up, DIV_ROUND_UP(_ULL), might_sleep).
+ * clear_page) and linux/kernel.h, math.h, minmax.h, array_size.h (min, max,
+ * min3, min_t, round_up, DIV_ROUND_UP(_ULL), ARRAY_SIZE, might_sleep).
  */
 #ifndef _SHIM_LINUX_MM_H
 #define _SHIM_LINUX_MM_H
@@ -26,6 +26,7 @@
 #define round_up(x, y)		((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 #define DIV_ROUND_UP_ULL(n, d)	DIV_ROUND_UP((unsigned long long)(n), (d))
+#define ARRAY_SIZE(arr)		(sizeof(arr) / sizeof((arr)[0]))
 
 /* no scheduler to check against */
 #define might_sleep()		do { } while (0)
