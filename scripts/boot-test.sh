@@ -58,25 +58,6 @@ qemu_boot "$kver" "$initrd" "$log" "lbt_mode=check" || rc=$?
 echo "boot-test: guest ran for $((SECONDS - start)) s"
 
 failed=0
-while read -r line; do
-	case "$line" in
-	"LABYRINTH-CHECK PASS "*)
-		pass "$tag ${line#LABYRINTH-CHECK PASS }" ;;
-	"LABYRINTH-CHECK FAIL "*)
-		line=${line#LABYRINTH-CHECK FAIL }
-		fail "$tag ${line%% *} (${line#* })"
-		failed=1 ;;
-	"LABYRINTH-INFO "*)
-		echo "  ${line#LABYRINTH-INFO }" ;;
-	esac
-done < <(qemu_markers "$log")
-
-if qemu_guest_done "$log"; then
-	pass "$tag finished"
-else
-	fail "$tag finished (no LABYRINTH-DONE: $(qemu_why_stopped "$rc"))"
-	qemu_show_failure "$log"
-	failed=1
-fi
+qemu_report "$tag" "$log" "$rc" || failed=1
 finished=1
 exit "$failed"

@@ -146,3 +146,33 @@ qemu_show_failure() {
 	tail -n 40 "$log"
 	echo "----"
 }
+
+# qemu_report <tag> <log> <qemu status>: one "PASS: <tag> <check>" or
+# "FAIL: ..." line per guest marker, the guest's info lines indented, and
+# "<tag> finished" saying whether the guest ran to LABYRINTH-DONE.
+# Returns 1 if anything failed.
+qemu_report() {
+	local tag=$1 log=$2 rc=$3 line failed=0
+
+	while read -r line; do
+		case "$line" in
+		"LABYRINTH-CHECK PASS "*)
+			pass "$tag ${line#LABYRINTH-CHECK PASS }" ;;
+		"LABYRINTH-CHECK FAIL "*)
+			line=${line#LABYRINTH-CHECK FAIL }
+			fail "$tag ${line%% *} (${line#* })"
+			failed=1 ;;
+		"LABYRINTH-INFO "*)
+			echo "  ${line#LABYRINTH-INFO }" ;;
+		esac
+	done < <(qemu_markers "$log")
+
+	if qemu_guest_done "$log"; then
+		pass "$tag finished"
+	else
+		fail "$tag finished (no LABYRINTH-DONE: $(qemu_why_stopped "$rc"))"
+		qemu_show_failure "$log"
+		failed=1
+	fi
+	return "$failed"
+}
