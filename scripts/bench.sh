@@ -96,7 +96,7 @@ boot_bench() {
 
 	echo "bench: [$name] booting $kver (QEMU TCG, -smp $qemu_smp, -m $qemu_mem): $args"
 	: > "$log"
-	qemu_boot "$kver" "$initrd" "$log" "$args" &
+	qemu_boot "/boot/vmlinuz-$kver" "$initrd" "$log" "$args" &
 	qpid=$!
 	while IFS= read -r line; do
 		line=${line%$'\r'}

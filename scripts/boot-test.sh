@@ -54,7 +54,7 @@ qemu_initramfs "$initrd" "${ko:-$out/labyrinth.ko}" "$out/samples/labyrinth_clie
 echo "boot-test: booting $kver (TCG, -smp $qemu_smp, -m $qemu_mem), log in ${log#"$top"/}"
 start=$SECONDS
 rc=0
-qemu_boot "$kver" "$initrd" "$log" "lbt_mode=check" || rc=$?
+qemu_boot "/boot/vmlinuz-$kver" "$initrd" "$log" "lbt_mode=check" || rc=$?
 echo "boot-test: guest ran for $((SECONDS - start)) s"
 
 failed=0

@@ -32,6 +32,7 @@ step "$top/scripts/native.sh" --smoke
 step "$top/scripts/kunit.sh" plain
 step "$top/scripts/kunit.sh" debug
 step "$top/scripts/kunit.sh" kcsan
+step "$top/scripts/debug-boot.sh"
 step "$top/scripts/boot-test.sh" 6.12
 step "$top/scripts/boot-test.sh" 6.1
 step "$top/scripts/dkms-test.sh"

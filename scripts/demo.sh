@@ -44,7 +44,7 @@ echo "demo: booting $kver in QEMU (TCG, $qemu_smp CPUs, $qemu_mem MiB)"
 echo "demo: guest runs: insmod labyrinth.ko nr_pages=$demo_pages; insmod labyrinth_client.ko; rmmod both"
 start=$SECONDS
 rc=0
-qemu_boot "$kver" "$initrd" "$log" "lbt_mode=demo lbt_pages=$demo_pages" || rc=$?
+qemu_boot "/boot/vmlinuz-$kver" "$initrd" "$log" "lbt_mode=demo lbt_pages=$demo_pages" || rc=$?
 echo "demo: guest ran for $((SECONDS - start)) s; serial log in ${log#"$top"/}"
 echo
 

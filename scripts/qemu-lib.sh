@@ -92,15 +92,14 @@ qemu_initramfs() (
 	mv "$out.tmp" "$out"
 )
 
-# qemu_boot <kver> <initramfs> <log> <guest args>: boot and capture the
-# serial console into <log>.  Returns QEMU's status (124 on timeout).
+# qemu_boot <kernel image> <initramfs> <log> <guest args>: boot and capture
+# the serial console into <log>.  Returns QEMU's status (124 on timeout).
 # panic_on_warn/oops=panic turn any kernel splat into a stop that the
 # missing LABYRINTH-DONE marker reports; -no-reboot makes panic=-1 exit.
 qemu_boot() {
-	local kver=$1 initrd=$2 log=$3 args=$4 rc=0
-	local kernel=/boot/vmlinuz-$kver
+	local kernel=$1 initrd=$2 log=$3 args=$4 rc=0
 
-	[ -f "$kernel" ] || { echo "no kernel image $kernel (run scripts/setup.sh)" >&2; return 1; }
+	[ -f "$kernel" ] || { echo "no kernel image $kernel" >&2; return 1; }
 	# stdin from /dev/null: -nographic would otherwise put a terminal in raw mode.
 	timeout --kill-after=10 "$qemu_timeout" \
 		qemu-system-x86_64 -accel tcg -smp "$qemu_smp" -m "$qemu_mem" \

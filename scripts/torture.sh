@@ -70,7 +70,7 @@ echo "torture: booting $kver (TCG, -smp $qemu_smp, -m $qemu_mem) for a $duration
 echo "torture: module parameters $targs; log in ${log#"$top"/} (tail -f it to watch)"
 start=$SECONDS
 rc=0
-qemu_boot "$kver" "$initrd" "$log" "lbt_mode=torture lbt_pages=64 lbt_torture_args=$targs" ||
+qemu_boot "/boot/vmlinuz-$kver" "$initrd" "$log" "lbt_mode=torture lbt_pages=64 lbt_torture_args=$targs" ||
 	rc=$?
 echo "torture: guest ran for $((SECONDS - start)) s"
 
