@@ -534,6 +534,21 @@ int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free_bulk, LABYRINTH);
 
+/*
+ * bitmap_weight() with READ_ONCE(): grants and frees on other CPUs change
+ * the words while statistics are read, and the count is only a snapshot.
+ */
+static unsigned int labyrinth_weight(const unsigned long *map, unsigned int nbits)
+{
+	unsigned int w, set = 0;
+
+	for (w = 0; w < nbits / BITS_PER_LONG; w++)
+		set += hweight_long(READ_ONCE(map[w]));
+	if (nbits % BITS_PER_LONG)
+		set += hweight_long(READ_ONCE(map[w]) & BITMAP_LAST_WORD_MASK(nbits));
+	return set;
+}
+
 /* Set bits of each region, less the unbacked ones that only look owned. */
 static u64 labyrinth_owned(const struct labyrinth_pool *pool)
 {
@@ -543,7 +558,7 @@ static u64 labyrinth_owned(const struct labyrinth_pool *pool)
 	for (r = 0; r < pool->nr_regions; r++) {
 		const struct labyrinth_region *rg = &pool->regions[r];
 		unsigned int unbacked = rg->nr - READ_ONCE(rg->backed);
-		unsigned int set = bitmap_weight(labyrinth_region_map(pool, r), rg->nr);
+		unsigned int set = labyrinth_weight(labyrinth_region_map(pool, r), rg->nr);
 
 		owned += set > unbacked ? set - unbacked : 0;
 	}
