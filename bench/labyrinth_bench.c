@@ -563,64 +563,23 @@ static __always_inline void bench_loop(struct bench_worker *w, enum bench_alloc 
 	}
 }
 
-static noinline void bench_loop_lab(struct bench_worker *w, enum bench_kind k, unsigned long n)
-{
-	bench_loop(w, BA_LAB, k, n);
+/* The one function per allocator that bench_loop() is inlined into. */
+#define BENCH_LOOP(fn, allocator)						\
+static noinline void fn(struct bench_worker *w, enum bench_kind k, unsigned long n)	\
+{										\
+	bench_loop(w, allocator, k, n);						\
 }
 
-static noinline void bench_loop_lab_pool(struct bench_worker *w, enum bench_kind k,
-					 unsigned long n)
-{
-	bench_loop(w, BA_LAB_POOL, k, n);
-}
-
-static noinline void bench_loop_alloc_page(struct bench_worker *w, enum bench_kind k,
-					   unsigned long n)
-{
-	bench_loop(w, BA_ALLOC_PAGE, k, n);
-}
-
-static noinline void bench_loop_page_pool(struct bench_worker *w, enum bench_kind k,
-					  unsigned long n)
-{
-	bench_loop(w, BA_PAGE_POOL, k, n);
-}
-
-static noinline void bench_loop_mempool(struct bench_worker *w, enum bench_kind k,
-					unsigned long n)
-{
-	bench_loop(w, BA_MEMPOOL, k, n);
-}
-
-static noinline void bench_loop_mempool_res(struct bench_worker *w, enum bench_kind k,
-					    unsigned long n)
-{
-	bench_loop(w, BA_MEMPOOL_RES, k, n);
-}
-
-static noinline void bench_loop_objpool(struct bench_worker *w, enum bench_kind k,
-					unsigned long n)
-{
-	bench_loop(w, BA_OBJPOOL, k, n);
-}
-
-static noinline void bench_loop_lab_bulk(struct bench_worker *w, enum bench_kind k,
-					 unsigned long n)
-{
-	bench_loop(w, BA_LAB_BULK, k, n);
-}
-
-static noinline void bench_loop_lab_steal(struct bench_worker *w, enum bench_kind k,
-					  unsigned long n)
-{
-	bench_loop(w, BA_LAB_STEAL, k, n);
-}
-
-static noinline void bench_loop_floor(struct bench_worker *w, enum bench_kind k,
-				      unsigned long n)
-{
-	bench_loop(w, BA_FLOOR, k, n);
-}
+BENCH_LOOP(bench_loop_lab, BA_LAB)
+BENCH_LOOP(bench_loop_lab_pool, BA_LAB_POOL)
+BENCH_LOOP(bench_loop_alloc_page, BA_ALLOC_PAGE)
+BENCH_LOOP(bench_loop_page_pool, BA_PAGE_POOL)
+BENCH_LOOP(bench_loop_mempool, BA_MEMPOOL)
+BENCH_LOOP(bench_loop_mempool_res, BA_MEMPOOL_RES)
+BENCH_LOOP(bench_loop_objpool, BA_OBJPOOL)
+BENCH_LOOP(bench_loop_lab_bulk, BA_LAB_BULK)
+BENCH_LOOP(bench_loop_lab_steal, BA_LAB_STEAL)
+BENCH_LOOP(bench_loop_floor, BA_FLOOR)
 
 /* One indirect call per timed stretch (or per batch in d), never per page. */
 static void (* const bench_loops[BA_NR])(struct bench_worker *w, enum bench_kind k,

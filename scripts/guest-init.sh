@@ -103,6 +103,20 @@ free_pages() {
 	echo $((free + pcp))
 }
 
+# free_pages_after <before>: free_pages once it is back within 1024 pages
+# of <before>, or after 3 s.  Freed pages can sit in per-CPU lists or
+# uncommitted vmstat deltas for a moment; a real leak does not come back.
+free_pages_after() {
+	now=$(free_pages)
+	tries=0
+	while [ $(($1 - now)) -gt 1024 ] && [ $tries -lt 3 ]; do
+		sleep 1
+		now=$(free_pages)
+		tries=$((tries + 1))
+	done
+	echo "$now"
+}
+
 # Value of key=N in a "key=N key=N" line.
 field() {
 	echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
@@ -124,15 +138,7 @@ check_rejected() {
 		new_dmesg > /dev/null
 		return
 	fi
-	after=$(free_pages)
-	# Freed pages can sit in per-CPU lists or uncommitted vmstat deltas
-	# for a moment; a real leak does not come back.
-	tries=0
-	while [ $((before - after)) -gt 1024 ] && [ $tries -lt 3 ]; do
-		sleep 1
-		after=$(free_pages)
-		tries=$((tries + 1))
-	done
+	after=$(free_pages_after "$before")
 	out=$(new_dmesg)
 	line=$(echo "$out" | grep -F "labyrinth: $value rejected" | head -n 1)
 	nlines=$(echo "$out" | grep -c "rejected")
@@ -497,13 +503,7 @@ check_unload_owned() {
 		why="$why; insmod labyrinth_client leak_on_exit=1: $(cat "$ERR")"
 	rmmod labyrinth_client 2> "$ERR" || why="$why; rmmod labyrinth_client: $(cat "$ERR")"
 	rmmod labyrinth 2> "$ERR" || why="$why; rmmod labyrinth: $(cat "$ERR")"
-	after=$(free_pages)
-	tries=0
-	while [ $((before - after)) -gt 1024 ] && [ $tries -lt 3 ]; do
-		sleep 1
-		after=$(free_pages)
-		tries=$((tries + 1))
-	done
+	after=$(free_pages_after "$before")
 	out=$(new_dmesg)
 	show_dmesg "$out" "labyrinth: pool default"
 	echo "$out" | grep -q "pool default: abandoned with 1 frames still owned" ||
