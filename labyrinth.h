@@ -76,6 +76,8 @@ struct labyrinth_stats {
  * A free fills the page with %LABYRINTH_POISON_BYTE; the next grant of the
  * frame checks every byte and counts and reports a write after free.  Costs
  * a page write per free and a page read per grant: a debugging option.
+ * The poison is written before the frame is released, so two racing frees
+ * of one frame (a caller's bug) can poison the frame's next owner.
  */
 #define LABYRINTH_POOL_POISON	BIT(0)
 

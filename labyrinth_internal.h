@@ -139,7 +139,10 @@ static inline unsigned int labyrinth_index_limit(const struct labyrinth_pool *po
 extern unsigned int labyrinth_fail_reserve_at;
 static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
 {
-	return labyrinth_fail_reserve_at && nr_chunks + 1 >= labyrinth_fail_reserve_at;
+	/* read by the growth work item while a test thread may set it */
+	unsigned int at = READ_ONCE(labyrinth_fail_reserve_at);
+
+	return at && nr_chunks + 1 >= at;
 }
 #else
 static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)

@@ -472,9 +472,9 @@ static void test_create_failure_frees_everything(struct kunit *test)
 	struct labyrinth_pool *pool;
 
 	/* chunks are at most a pageblock, so 4096 frames need two or more */
-	labyrinth_fail_reserve_at = 2;
+	WRITE_ONCE(labyrinth_fail_reserve_at, 2);
 	pool = labyrinth_pool_create("kunit", 4096);
-	labyrinth_fail_reserve_at = 0;
+	WRITE_ONCE(labyrinth_fail_reserve_at, 0);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), -ENOMEM);
 	if (!IS_ERR(pool))
 		labyrinth_pool_destroy(pool);
@@ -610,10 +610,10 @@ static void test_growth_failure_keeps_serving(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
 	KUNIT_ASSERT_NOT_NULL(test, got);
-	labyrinth_fail_reserve_at = 1;
+	WRITE_ONCE(labyrinth_fail_reserve_at, 1);
 	KUNIT_EXPECT_EQ(test, test_drain(pool, got, 64), 64);
 	test_wait_growth(pool);
-	labyrinth_fail_reserve_at = 0;
+	WRITE_ONCE(labyrinth_fail_reserve_at, 0);
 	KUNIT_EXPECT_GE(test, test_stats(pool).refill_failures, 1);
 	KUNIT_EXPECT_EQ(test, test_stats(pool).refills, 0);
 	KUNIT_EXPECT_EQ(test, test_stats(pool).nr_frames, 64);
