@@ -1522,14 +1522,62 @@ static unsigned int drain(struct labyrinth_pool *p, void **addrs, unsigned int r
  * Phase A, from the main thread as CPU 0 while the workers wait: the API's
  * results and every counter, exactly, on small pools.
  */
+/*
+ * Every kind of refused free, each counted once by the pool: four bad
+ * addresses, two foreign, two double frees.  Then all[0..nr) given back:
+ * all of them must be owned.
+ */
+static void check_refused_frees(const struct chk_ops *ops, void *pool, void **all,
+				unsigned int nr)
+{
+	void *foreign, *a = all[0], *two[3];
+	long err;
+
+	foreign = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (foreign == MAP_FAILED)
+		die("mmap failed\n");
+	EXPECT(ops->free(pool, NULL) == -EINVAL, "free(NULL)\n");
+	EXPECT(ops->free(pool, ERR_PTR(-EIO)) == -EINVAL, "free(ERR_PTR)\n");
+	EXPECT(ops->free(pool, (char *)a + 8) == -EINVAL, "free(unaligned)\n");
+	EXPECT(ops->free(pool, foreign) == -ENOENT, "free(foreign)\n");
+	EXPECT(ops->free(pool, a) == 0, "free of an owned frame\n");
+	EXPECT(ops->free(pool, a) == -EALREADY, "double free\n");
+	two[0] = all[1];
+	two[1] = all[1];
+	EXPECT(ops->free_bulk(pool, two, 2) == -EALREADY, "bulk free listing twice\n");
+	two[0] = all[2];
+	two[1] = NULL;
+	two[2] = foreign;
+	err = ops->free_bulk(pool, two, 3);
+	EXPECT(err == -EINVAL || err == -ENOENT, "bulk free with bad entries: %ld\n", err);
+	EXPECT(ops->free_bulk(pool, all + 3, nr - 3) == 0, "bulk free of the rest\n");
+	munmap(foreign, PAGE_SIZE);
+}
+
+/* Free @nr owned frames in two bulk calls, in reverse: words from the top down. */
+static void free_reversed_halves(const struct chk_ops *ops, void *pool, void **addrs,
+				 unsigned int nr)
+{
+	unsigned int i;
+	void *a;
+
+	for (i = 0; i < nr / 2; i++) {
+		a = addrs[i];
+		addrs[i] = addrs[nr - 1 - i];
+		addrs[nr - 1 - i] = a;
+	}
+	EXPECT(ops->free_bulk(pool, addrs, nr / 2) == 0, "bulk free\n");
+	EXPECT(ops->free_bulk(pool, addrs + nr / 2, nr - nr / 2) == 0, "bulk free\n");
+}
+
 static void check_api(void)
 {
 	struct labyrinth_pool_config cfg = { .name = "grow", .nr_frames = 64, .max_frames = 160 };
 	unsigned int f = opt.frames, i, n, got;
 	char longname[LABYRINTH_POOL_NAME_MAX + 8];
 	struct labyrinth_stats st;
-	void **all, *foreign, *a, *two[3];
-	long err;
+	void **all, *a, *two[3];
 
 	all = calloc(2 * f + 161, sizeof(*all));
 	if (!all)
@@ -1576,28 +1624,7 @@ static void check_api(void)
 	EXPECT(labyrinth_pool_alloc_bulk(pool, two, 3) == 0, "bulk grant from a full pool\n");
 	EXPECT(labyrinth_pool_destroy(pool) == -EBUSY, "destroy with frames owned\n");
 
-	/* every kind of refused free, each counted once */
-	foreign = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (foreign == MAP_FAILED)
-		die("mmap failed\n");
-	a = all[0];
-	EXPECT(labyrinth_pool_free(pool, NULL) == -EINVAL, "free(NULL)\n");
-	EXPECT(labyrinth_pool_free(pool, ERR_PTR(-EIO)) == -EINVAL, "free(ERR_PTR)\n");
-	EXPECT(labyrinth_pool_free(pool, (char *)a + 8) == -EINVAL, "free(unaligned)\n");
-	EXPECT(labyrinth_pool_free(pool, foreign) == -ENOENT, "free(foreign)\n");
-	EXPECT(labyrinth_pool_free(pool, a) == 0, "free of an owned frame\n");
-	EXPECT(labyrinth_pool_free(pool, a) == -EALREADY, "double free\n");
-	two[0] = all[1];
-	two[1] = all[1];
-	EXPECT(labyrinth_pool_free_bulk(pool, two, 2) == -EALREADY, "bulk free listing twice\n");
-	two[0] = all[2];
-	two[1] = NULL;
-	two[2] = foreign;
-	err = labyrinth_pool_free_bulk(pool, two, 3);
-	EXPECT(err == -EINVAL || err == -ENOENT, "bulk free with bad entries: %ld\n", err);
-	EXPECT(labyrinth_pool_free_bulk(pool, all + 3, f - 3) == 0, "bulk free of the rest\n");
-	munmap(foreign, PAGE_SIZE);
+	check_refused_frees(&lab_ops, pool, all, f);
 
 	/* one bulk grant of everything gives back exactly the same frames */
 	got = labyrinth_pool_alloc_bulk(pool, all + f, f);
@@ -1605,14 +1632,7 @@ static void check_api(void)
 	qsort(all + f, got, sizeof(*all), cmp_addr);
 	EXPECT(got == f && !memcmp(all, all + f, f * sizeof(*all)),
 	       "bulk grant gave other frames than the drain\n");
-	for (i = 0; i < got / 2; i++) {	/* reversed: words from the top down */
-		a = all[f + i];
-		all[f + i] = all[f + got - 1 - i];
-		all[f + got - 1 - i] = a;
-	}
-	EXPECT(labyrinth_pool_free_bulk(pool, all + f, got / 2) == 0, "bulk free\n");
-	EXPECT(labyrinth_pool_free_bulk(pool, all + f + got / 2, got - got / 2) == 0,
-	       "bulk free\n");
+	free_reversed_halves(&lab_ops, pool, all + f, got);
 	labyrinth_pool_read_stats(pool, &st);
 	EXPECT(st.grants == 2 * f && st.frees == 2 * f && st.failures == 2 &&
 	       st.bad_addr == 4 && st.foreign == 2 && st.double_free == 2 &&
@@ -1894,10 +1914,9 @@ static void check_api_mag(void)
 	unsigned int flags = local ? MAG_POOL_LOCAL : 0;
 	unsigned int f = opt.frames, reach, n, got, i;
 	u64 grants = 0, frees = 0, failures = 0;
-	void **all, *foreign, *a, *two[3];
 	struct mag_stats ms;
 	struct mag_pool *mp;
-	long err;
+	void **all, *a, *two[3];
 
 	all = calloc(2 * f + 2, sizeof(*all));
 	if (!all)
@@ -1982,29 +2001,8 @@ static void check_api_mag(void)
 	if (chk_errors)
 		goto out;
 
-	/* every kind of refused free, each counted once */
-	foreign = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (foreign == MAP_FAILED)
-		die("mmap failed\n");
-	a = all[0];
-	EXPECT(mag_pool_free(mp, NULL) == -EINVAL, "free(NULL)\n");
-	EXPECT(mag_pool_free(mp, ERR_PTR(-EIO)) == -EINVAL, "free(ERR_PTR)\n");
-	EXPECT(mag_pool_free(mp, (char *)a + 8) == -EINVAL, "free(unaligned)\n");
-	EXPECT(mag_pool_free(mp, foreign) == -ENOENT, "free(foreign)\n");
-	EXPECT(mag_pool_free(mp, a) == 0, "free of an owned frame\n");
-	EXPECT(mag_pool_free(mp, a) == -EALREADY, "double free\n");
-	two[0] = all[1];
-	two[1] = all[1];
-	EXPECT(mag_pool_free_bulk(mp, two, 2) == -EALREADY, "bulk free listing twice\n");
-	two[0] = all[2];
-	two[1] = NULL;
-	two[2] = foreign;
-	err = mag_pool_free_bulk(mp, two, 3);
-	EXPECT(err == -EINVAL || err == -ENOENT, "bulk free with bad entries: %ld\n", err);
-	EXPECT(mag_pool_free_bulk(mp, all + 3, n - 3) == 0, "bulk free of the rest\n");
+	check_refused_frees(&mag_ops, mp, all, n);
 	frees += n;
-	munmap(foreign, PAGE_SIZE);
 
 	/* one bulk grant of everything gives back exactly the same frames */
 	got = mag_pool_alloc_bulk(mp, all + f, f);
@@ -2013,13 +2011,7 @@ static void check_api_mag(void)
 	failures += got < f;
 	EXPECT(got == n && chk_distinct(all + f, got) && !memcmp(all, all + f, n * sizeof(*all)),
 	       "bulk grant gave other frames than the drain\n");
-	for (i = 0; i < got / 2; i++) {	/* reversed: words from the top down */
-		a = all[f + i];
-		all[f + i] = all[f + got - 1 - i];
-		all[f + got - 1 - i] = a;
-	}
-	EXPECT(mag_pool_free_bulk(mp, all + f, got / 2) == 0, "bulk free\n");
-	EXPECT(mag_pool_free_bulk(mp, all + f + got / 2, got - got / 2) == 0, "bulk free\n");
+	free_reversed_halves(&mag_ops, mp, all + f, got);
 	frees += got;
 	mag_pool_read_stats(mp, &ms);
 	EXPECT(ms.grants == grants && ms.frees == frees && ms.failures == failures &&
@@ -2054,7 +2046,7 @@ static void check_round_mag(unsigned int ms)
 	struct chk_sums sum;
 	struct mag_pool *mp;
 	unsigned int i, n;
-	void **all;
+	void **all, *a, *two[3];
 
 	all = calloc(opt.frames + 1, sizeof(*all));
 	if (!all)
