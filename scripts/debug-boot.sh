@@ -78,8 +78,7 @@ expect_none "$tag W=1 build" "$cache/oot-debug.build.log" 'warning:|error:' ||
 	finish_fail "W=1 build has findings"
 
 # The control build: pool teardown forgets the per-CPU region array.
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-	"${module_sources[@]/#/$top/}" "$leaky/"
+copy_sources "$leaky"
 cut_line=$'\tkfree(pool->regions);'
 grep -qxF "$cut_line" "$leaky/labyrinth_pool.c" ||
 	finish_fail "leaky build (no '$cut_line' line left to cut in labyrinth_pool.c)"

@@ -27,9 +27,7 @@ build=$cache/kunit-$flavour
 # Overlay labyrinth into the tree as drivers/labyrinth (a copy, so the
 # checkout never sees in-tree build products).
 overlay() {
-	mkdir -p "$tree/drivers/labyrinth"
-	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		"${module_sources[@]/#/$top/}" "$top/kunit" "$tree/drivers/labyrinth/"
+	copy_sources "$tree/drivers/labyrinth" "$top/kunit"
 	rm -rf "$tree/drivers/labyrinth/samples"
 	grep -q 'drivers/labyrinth/Kconfig' "$tree/drivers/Kconfig" ||
 		sed -i '$i source "drivers/labyrinth/Kconfig"' "$tree/drivers/Kconfig"

@@ -44,14 +44,23 @@ module_sources=(Makefile Kbuild Kconfig dkms.conf labyrinth.h labyrinth_internal
 		labyrinth_compat.h labyrinth_trace.h labyrinth_debugfs.c
 		labyrinth_core.c labyrinth_pool.c samples torture)
 
+# copy_sources <dir> [more paths...]: the module sources, and any further
+# paths, into <dir>, leaving out build products and deleting what the
+# checkout no longer has.
+copy_sources() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		"${module_sources[@]/#/$top/}" "$@" "$dir/"
+}
+
 # build_oot <kdir> <outdir> [make args...]: build labyrinth.ko, the sample
 # client and the torture module in <outdir> against the kernel build tree
 # <kdir>.
 build_oot() {
 	local kdir=$1 out=$2
 	shift 2
-	mkdir -p "$out"
-	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		"${module_sources[@]/#/$top/}" "$out/"
+	copy_sources "$out"
 	make -s -C "$out" KDIR="$kdir" "$@" modules samples torture-module
 }
