@@ -35,6 +35,10 @@ demo:
 bench:
 	@bash scripts/bench.sh
 
+# the interleaving explorer and its mutations; DEEP=1 raises every bound
+explore:
+	@bash scripts/explore.sh $(if $(DEEP),--deep)
+
 # make torture DURATION=<seconds> PAGES=<pool frames>
 torture:
 	@DURATION='$(DURATION)' PAGES='$(PAGES)' bash scripts/torture.sh
@@ -52,4 +56,5 @@ dkms-remove:
 	-dkms remove labyrinth/$(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-.PHONY: all modules samples torture-module clean check demo bench torture dkms-install dkms-remove
+.PHONY: all modules samples torture-module clean check demo bench explore torture dkms-install \
+	dkms-remove

@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/cache.h>
 #include <linux/irq_work.h>
+#include <linux/jiffies.h>
 #include <linux/percpu.h>
 #include <linux/workqueue.h>
 #include "labyrinth.h"
@@ -23,7 +24,8 @@
 #define LABYRINTH_DEFAULT_NR_PAGES	1024U
 
 struct labyrinth_pcpu {
-	unsigned int hint;	/* next bit to try in this CPU's home region */
+	unsigned int home;	/* region this CPU grants from first */
+	unsigned int hint;	/* next bit to try in the home region */
 	u64 grants;
 	u64 frees;
 	u64 steals;
@@ -42,9 +44,11 @@ struct labyrinth_chunk {
 };
 
 /*
- * One CPU's home region: bitmap bits [first, first + nr).  The first
- * @backed bits have frames; the rest wait for growth and stay set, so they
- * look owned to every search.
+ * One CPU's home region: bitmap bits [first, first + nr).  Only the first
+ * @backed bits have frames, and only those are ever searched; the rest wait
+ * for growth with their bits clear, so a free of a frame growth is still
+ * publishing finds it not owned.  Growth raises @backed with a release
+ * once the frames can be found by a free; grants read it with an acquire.
  */
 struct labyrinth_region {
 	unsigned int first;
@@ -64,6 +68,9 @@ struct labyrinth_segment {
 /* Reservations a pool can make: its create, then up to 15 growth steps. */
 #define LABYRINTH_MAX_SEGMENTS	16
 
+/* How long a failed growth step holds back the next one. */
+#define LABYRINTH_GROW_BACKOFF	HZ
+
 /**
  * struct labyrinth_pool - one pool of exclusive pages
  * @name: for messages and statistics
@@ -80,7 +87,8 @@ struct labyrinth_segment {
  * @grow_kick: queued from any context when a home region runs empty
  * @grow_work: process-context growth step, queued by @grow_kick
  * @stopping: set while destroy waits for growth to finish
- * @grow_retry_at: jiffies before which a failed growth is not retried
+ * @grow_failed_at: jiffies of the last failed growth step; no retry for
+ *                  %LABYRINTH_GROW_BACKOFF after it
  * @refills: frames added by growth
  * @refill_failures: growth steps that added nothing
  * @flags: LABYRINTH_POOL_* flags from the config
@@ -110,7 +118,7 @@ struct labyrinth_pool {
 	struct irq_work grow_kick;
 	struct work_struct grow_work;
 	bool stopping;
-	unsigned long grow_retry_at;
+	unsigned long grow_failed_at;
 	atomic_long_t refills;
 	atomic_long_t refill_failures;
 	unsigned int flags;
@@ -123,10 +131,12 @@ struct labyrinth_pool {
 	atomic_long_t busy_destroy;
 };
 
-static inline unsigned int labyrinth_region_frames(const struct labyrinth_pool *pool,
+/* Searchable bits of @region; its frames' addresses are visible after it. */
+static inline unsigned int labyrinth_region_backed(const struct labyrinth_pool *pool,
 						   unsigned int region)
 {
-	return pool->regions[region].nr;
+	/* pairs with the release in labyrinth_grow_publish() */
+	return smp_load_acquire(&pool->regions[region].backed);
 }
 
 static inline unsigned int labyrinth_index_limit(const struct labyrinth_pool *pool)
@@ -144,10 +154,28 @@ static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
 
 	return at && nr_chunks + 1 >= at;
 }
+
+/*
+ * Called by a growth step after its segment is published and before its
+ * frames become grantable, so a suite can act inside that window.
+ */
+extern void (*labyrinth_grow_window_hook)(struct labyrinth_pool *pool);
+
+static inline void labyrinth_grow_window(struct labyrinth_pool *pool)
+{
+	void (*hook)(struct labyrinth_pool *pool) = READ_ONCE(labyrinth_grow_window_hook);
+
+	if (hook)
+		hook(pool);
+}
 #else
 static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
 {
 	return false;
+}
+
+static inline void labyrinth_grow_window(struct labyrinth_pool *pool)
+{
 }
 #endif
 

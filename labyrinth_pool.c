@@ -30,9 +30,9 @@
 #include <linux/cpumask.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/topology.h>
 #include <linux/workqueue.h>
@@ -43,6 +43,7 @@
 
 #if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
 unsigned int labyrinth_fail_reserve_at;
+void (*labyrinth_grow_window_hook)(struct labyrinth_pool *pool);
 #endif
 
 static unsigned long *labyrinth_region_map(const struct labyrinth_pool *pool,
@@ -100,7 +101,7 @@ static __always_inline int labyrinth_claim_region(struct labyrinth_pool *pool,
 						  unsigned int region, unsigned int hint)
 {
 	unsigned long *map = labyrinth_region_map(pool, region);
-	unsigned int nbits = labyrinth_region_frames(pool, region);
+	unsigned int nbits = labyrinth_region_backed(pool, region);
 	int bit;
 
 	if (unlikely(hint >= nbits))
@@ -142,38 +143,52 @@ static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsign
 	return addr;
 }
 
+static __always_inline unsigned int labyrinth_home(const struct labyrinth_pool *pool)
+{
+	return this_cpu_read(pool->pcpu->home);
+}
+
 static __always_inline bool labyrinth_homed_here(const struct labyrinth_pool *pool,
 						 unsigned int index)
 {
-	const struct labyrinth_region *home = &pool->regions[raw_smp_processor_id()];
+	const struct labyrinth_region *home = &pool->regions[labyrinth_home(pool)];
 
 	return index - home->first < home->nr;
 }
 
 /*
- * A home region running empty is the low watermark of a growable pool: ask
- * for a growth step.  irq_work_queue() is safe in every context, NMI
+ * Ask for a growth step.  irq_work_queue() is safe in every context, NMI
  * included.  Only reads come first, so a pool at its cap, one whose kick is
- * already pending, and one whose last step failed less than a second ago
- * write no shared line at all.
+ * already pending, and one whose last step failed less than
+ * %LABYRINTH_GROW_BACKOFF ago write no shared line at all.  The back-off is
+ * an unsigned distance from the failure, so a stamp left over from long ago
+ * (jiffies wrap after 49.7 days on 32-bit) holds nothing back.
  */
 static void labyrinth_kick_growth(struct labyrinth_pool *pool)
 {
 	if (READ_ONCE(pool->backed_frames) >= pool->max_frames || READ_ONCE(pool->stopping) ||
 	    irq_work_is_pending(&pool->grow_kick) ||
-	    time_before(jiffies, READ_ONCE(pool->grow_retry_at)))
+	    jiffies - READ_ONCE(pool->grow_failed_at) < LABYRINTH_GROW_BACKOFF)
 		return;
 	irq_work_queue(&pool->grow_kick);
 }
 
-/* Home region full: take a frame homed on another CPU, each region once. */
+/*
+ * Home region full: take a frame homed on another CPU, each region once.
+ * An empty home region is the low watermark of a growable pool when growth
+ * can refill it; when it cannot (its share of the cap is all backed),
+ * growth is asked for only once the whole pool is owned.
+ */
 static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 					    unsigned int home)
 {
+	const struct labyrinth_region *rg = &pool->regions[home];
+	bool kicked = READ_ONCE(rg->backed) < rg->nr;
 	unsigned int i, region;
 	int bit;
 
-	labyrinth_kick_growth(pool);
+	if (kicked)
+		labyrinth_kick_growth(pool);
 	for (i = 1; i < pool->nr_regions; i++) {
 		region = (home + i) % pool->nr_regions;
 		bit = labyrinth_claim_region(pool, region, 0);
@@ -183,9 +198,26 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 			return labyrinth_grant(pool, region, bit, true);
 		}
 	}
+	if (!kicked)
+		labyrinth_kick_growth(pool);
 	this_cpu_inc(pool->pcpu->failures);
 	trace_labyrinth_exhausted(pool, 1);
 	return NULL;
+}
+
+static __always_inline void *labyrinth_alloc_one(struct labyrinth_pool *pool)
+{
+	unsigned int home = labyrinth_home(pool);
+	int bit;
+
+	/* fast path: a clear bit in this CPU's home region */
+	bit = labyrinth_claim_region(pool, home, this_cpu_read(pool->pcpu->hint));
+	if (likely(bit >= 0)) {
+		this_cpu_write(pool->pcpu->hint, bit + 1);
+		this_cpu_inc(pool->pcpu->grants);
+		return labyrinth_grant(pool, home, bit, false);
+	}
+	return labyrinth_alloc_steal(pool, home);
 }
 
 /**
@@ -198,6 +230,9 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
  * bytes.  Frames homed on other CPUs are taken when this CPU's are all
  * owned.
  *
+ * Every grant and free runs with preemption off, as an RCU-sched reader,
+ * so labyrinth_pool_destroy() can wait for the last of them to leave.
+ *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
  * Return: The page's address, or NULL when every frame of @pool was owned
  * at the moment the search looked at its bit.  A frame freed behind the
@@ -205,17 +240,12 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
  */
 void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 {
-	unsigned int home = raw_smp_processor_id();
-	int bit;
+	void *addr;
 
-	/* fast path: a clear bit in this CPU's home region */
-	bit = labyrinth_claim_region(pool, home, this_cpu_read(pool->pcpu->hint));
-	if (likely(bit >= 0)) {
-		this_cpu_write(pool->pcpu->hint, bit + 1);
-		this_cpu_inc(pool->pcpu->grants);
-		return labyrinth_grant(pool, home, bit, false);
-	}
-	return labyrinth_alloc_steal(pool, home);
+	rcu_read_lock_sched_notrace();
+	addr = labyrinth_alloc_one(pool);
+	rcu_read_unlock_sched_notrace();
+	return addr;
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
 
@@ -332,7 +362,7 @@ static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void 
 	/* a frame freed on its home CPU is the next one granted: cache hot */
 	if (home)
 		this_cpu_write(pool->pcpu->hint,
-			       index - pool->regions[raw_smp_processor_id()].first);
+			       index - pool->regions[labyrinth_home(pool)].first);
 	else
 		this_cpu_inc(pool->pcpu->remote_frees);
 	this_cpu_inc(pool->pcpu->frees);
@@ -353,7 +383,12 @@ static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void 
  */
 int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned long caller)
 {
-	return labyrinth_free_one(pool, addr, caller);
+	int ret;
+
+	rcu_read_lock_sched_notrace();
+	ret = labyrinth_free_one(pool, addr, caller);
+	rcu_read_unlock_sched_notrace();
+	return ret;
 }
 
 /**
@@ -374,7 +409,7 @@ int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned
  */
 int labyrinth_pool_free(struct labyrinth_pool *pool, void *addr)
 {
-	return labyrinth_free_one(pool, addr, _RET_IP_);
+	return labyrinth_pool_free_caller(pool, addr, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free, LABYRINTH);
 
@@ -395,7 +430,7 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 					 void **addrs, unsigned int nr)
 {
 	unsigned long *map = labyrinth_region_map(pool, region);
-	unsigned int nbits = labyrinth_region_frames(pool, region);
+	unsigned int nbits = labyrinth_region_backed(pool, region);
 	unsigned int w, bit, got = 0;
 
 	for (w = 0; w < BITS_TO_LONGS(nbits) && got < nr; w++) {
@@ -411,7 +446,35 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 
 		for_each_set_bit(bit, &take, BITS_PER_LONG)
 			addrs[got++] = labyrinth_grant(pool, region, w * BITS_PER_LONG + bit,
-						       region != raw_smp_processor_id());
+						       region != labyrinth_home(pool));
+	}
+	return got;
+}
+
+static unsigned int labyrinth_alloc_bulk(struct labyrinth_pool *pool, void **addrs,
+					 unsigned int nr)
+{
+	unsigned int home = labyrinth_home(pool);
+	const struct labyrinth_region *rg = &pool->regions[home];
+	unsigned int i, got, stolen = 0;
+
+	got = labyrinth_claim_bulk(pool, home, addrs, nr);
+	for (i = 1; got < nr && i < pool->nr_regions; i++) {
+		unsigned int more = labyrinth_claim_bulk(pool, (home + i) % pool->nr_regions,
+							 addrs + got, nr - got);
+
+		stolen += more;
+		got += more;
+	}
+	this_cpu_add(pool->pcpu->grants, got);
+	/* as labyrinth_alloc_steal(): only when growth can help */
+	if (got < nr || (stolen && READ_ONCE(rg->backed) < rg->nr))
+		labyrinth_kick_growth(pool);
+	if (stolen)
+		this_cpu_add(pool->pcpu->steals, stolen);
+	if (got < nr) {
+		this_cpu_inc(pool->pcpu->failures);
+		trace_labyrinth_exhausted(pool, nr - got);
 	}
 	return got;
 }
@@ -433,26 +496,11 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 unsigned int labyrinth_pool_alloc_bulk(struct labyrinth_pool *pool, void **addrs,
 				       unsigned int nr)
 {
-	unsigned int home = raw_smp_processor_id();
-	unsigned int i, got, stolen = 0;
+	unsigned int got;
 
-	got = labyrinth_claim_bulk(pool, home, addrs, nr);
-	for (i = 1; got < nr && i < pool->nr_regions; i++) {
-		unsigned int more = labyrinth_claim_bulk(pool, (home + i) % pool->nr_regions,
-							 addrs + got, nr - got);
-
-		stolen += more;
-		got += more;
-	}
-	this_cpu_add(pool->pcpu->grants, got);
-	if (stolen || got < nr)
-		labyrinth_kick_growth(pool);
-	if (stolen)
-		this_cpu_add(pool->pcpu->steals, stolen);
-	if (got < nr) {
-		this_cpu_inc(pool->pcpu->failures);
-		trace_labyrinth_exhausted(pool, nr - got);
-	}
+	rcu_read_lock_sched_notrace();
+	got = labyrinth_alloc_bulk(pool, addrs, nr);
+	rcu_read_unlock_sched_notrace();
 	return got;
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc_bulk, LABYRINTH);
@@ -487,6 +535,59 @@ static int labyrinth_release_word(struct labyrinth_pool *pool, unsigned int word
 	return err;
 }
 
+/* Whether @addr appears in @addrs[0..@nr-1]. */
+static noinline bool labyrinth_listed(void * const *addrs, unsigned int nr, const void *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (addrs[i] == addr)
+			return true;
+	return false;
+}
+
+static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned int nr,
+			       unsigned long caller)
+{
+	unsigned int i, index, word = 0, batch = 0;
+	unsigned long mask = 0, released = 0;
+	int err, ret = 0;
+
+	for (i = 0; i < nr; i++) {
+		long found = labyrinth_lookup(pool, addrs[i]);
+
+		err = found < 0 ? found : 0;
+		index = found;
+		if (!err && index / BITS_PER_LONG != word) {
+			ret = labyrinth_release_word(pool, word, mask, caller) ?: ret;
+			if (mask)
+				released |= BIT(word % BITS_PER_LONG);
+			word = index / BITS_PER_LONG;
+			mask = 0;
+			batch = i;
+		}
+		/*
+		 * Refused before the batch clears it: listed twice in this
+		 * batch, or not owned, or listed in a batch already released,
+		 * where the frame may have a new owner by now.  @released
+		 * filters by word, so that search is rare.
+		 */
+		if (!err && ((mask & BIT(index % BITS_PER_LONG)) ||
+			     !test_bit(index, pool->bitmap) ||
+			     (unlikely(released & BIT(word % BITS_PER_LONG)) &&
+			      labyrinth_listed(addrs, batch, addrs[i]))))
+			err = -EALREADY;
+		if (err) {
+			ret = labyrinth_refuse_free(pool, addrs[i], err, caller);
+			continue;
+		}
+		if (unlikely(pool->flags & LABYRINTH_POOL_POISON))
+			memset(addrs[i], LABYRINTH_POISON_BYTE, PAGE_SIZE);
+		mask |= BIT(index % BITS_PER_LONG);
+	}
+	return labyrinth_release_word(pool, word, mask, caller) ?: ret;
+}
+
 /**
  * labyrinth_pool_free_bulk() - give several exclusive pages back at once
  * @pool: pool the pages came from
@@ -496,7 +597,10 @@ static int labyrinth_release_word(struct labyrinth_pool *pool, unsigned int word
  * Consecutive entries whose frames share a bitmap word are released by one
  * atomic operation.  Every valid entry is freed even when others are
  * refused; each refused entry is counted and warned about as in
- * labyrinth_pool_free(), and an address listed twice is a double free.
+ * labyrinth_pool_free(), and an address listed twice, anywhere in @addrs,
+ * is refused as a double free.  Entries grouped by bitmap word (as
+ * labyrinth_pool_alloc_bulk() returns them) cost least; a word that comes
+ * back after other words costs a search of the entries before it.
  *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
  * Return: 0 if every entry was freed, otherwise the error code of one of
@@ -504,33 +608,12 @@ static int labyrinth_release_word(struct labyrinth_pool *pool, unsigned int word
  */
 int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned int nr)
 {
-	unsigned int i, index, word = 0;
-	unsigned long mask = 0;
-	int err, ret = 0;
+	int ret;
 
-	for (i = 0; i < nr; i++) {
-		long found = labyrinth_lookup(pool, addrs[i]);
-
-		err = found < 0 ? found : 0;
-		index = found;
-		if (!err && index / BITS_PER_LONG != word) {
-			ret = labyrinth_release_word(pool, word, mask, _RET_IP_) ?: ret;
-			word = index / BITS_PER_LONG;
-			mask = 0;
-		}
-		/* listed twice, or not owned: refused before the batch clears it */
-		if (!err && ((mask & BIT(index % BITS_PER_LONG)) ||
-			     !test_bit(index, pool->bitmap)))
-			err = -EALREADY;
-		if (err) {
-			ret = labyrinth_refuse_free(pool, addrs[i], err, _RET_IP_);
-			continue;
-		}
-		if (unlikely(pool->flags & LABYRINTH_POOL_POISON))
-			memset(addrs[i], LABYRINTH_POISON_BYTE, PAGE_SIZE);
-		mask |= BIT(index % BITS_PER_LONG);
-	}
-	return labyrinth_release_word(pool, word, mask, _RET_IP_) ?: ret;
+	rcu_read_lock_sched_notrace();
+	ret = labyrinth_free_bulk(pool, addrs, nr, _RET_IP_);
+	rcu_read_unlock_sched_notrace();
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free_bulk, LABYRINTH);
 
@@ -549,20 +632,10 @@ static unsigned int labyrinth_weight(const unsigned long *map, unsigned int nbit
 	return set;
 }
 
-/* Set bits of each region, less the unbacked ones that only look owned. */
+/* Unbacked bits are clear, so every set bit is an owned frame. */
 static u64 labyrinth_owned(const struct labyrinth_pool *pool)
 {
-	unsigned int r;
-	u64 owned = 0;
-
-	for (r = 0; r < pool->nr_regions; r++) {
-		const struct labyrinth_region *rg = &pool->regions[r];
-		unsigned int unbacked = rg->nr - READ_ONCE(rg->backed);
-		unsigned int set = labyrinth_weight(labyrinth_region_map(pool, r), rg->nr);
-
-		owned += set > unbacked ? set - unbacked : 0;
-	}
-	return owned;
+	return labyrinth_weight(pool->bitmap, pool->nr_bits);
 }
 
 /**
@@ -571,7 +644,6 @@ static u64 labyrinth_owned(const struct labyrinth_pool *pool)
  * @stats: filled with the counters, summed over every CPU
  *
  * Context: Any context except NMI; may be called while the pool is in use.
- * While a growth step runs, @owned may briefly count its frames.
  */
 void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_stats *stats)
 {
@@ -689,15 +761,45 @@ static unsigned int labyrinth_reserve_bits(struct labyrinth_pool *pool, unsigned
 		for (i = 0; i < c->nr; i++)
 			pool->frame_addr[c->first + i] = c->start + i * PAGE_SIZE;
 		got += c->nr;
+		cond_resched();
 	}
 	return got;
 }
 
-static int labyrinth_chunk_cmp(const void *a, const void *b)
+/* Move chunk @i down the max-heap @c of @nr chunks, keyed by address. */
+static void labyrinth_sift_down(struct labyrinth_chunk *c, unsigned int i, unsigned int nr)
 {
-	const struct labyrinth_chunk *x = a, *y = b;
+	unsigned int child;
 
-	return x->start < y->start ? -1 : x->start > y->start;
+	while ((child = 2 * i + 1) < nr) {
+		if (child + 1 < nr && c[child + 1].start > c[child].start)
+			child++;
+		if (c[i].start >= c[child].start)
+			return;
+		swap(c[i], c[child]);
+		i = child;
+	}
+}
+
+/*
+ * Heapsort by address.  Not sort(): a pool of millions of single-page
+ * chunks would hold the CPU for the whole sort, and this one reschedules.
+ */
+static void labyrinth_sort_chunks(struct labyrinth_chunk *c, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = nr / 2; i-- > 0;) {
+		labyrinth_sift_down(c, i, nr);
+		if (!(i % 1024))
+			cond_resched();
+	}
+	for (i = nr; i-- > 1;) {
+		swap(c[0], c[i]);
+		labyrinth_sift_down(c, 0, i);
+		if (!(i % 1024))
+			cond_resched();
+	}
 }
 
 /* Room for @nr_frames chunks: the worst case of one chunk per frame. */
@@ -713,7 +815,7 @@ static void labyrinth_segment_seal(struct labyrinth_segment *sg)
 {
 	struct labyrinth_chunk *exact;
 
-	sort(sg->chunks, sg->nr, sizeof(*sg->chunks), labyrinth_chunk_cmp, NULL);
+	labyrinth_sort_chunks(sg->chunks, sg->nr);
 	exact = kvmalloc_array(sg->nr, sizeof(*exact), GFP_KERNEL | __GFP_NOWARN);
 	if (!exact)
 		return;
@@ -743,69 +845,103 @@ static int labyrinth_reserve(struct labyrinth_pool *pool)
 }
 
 /*
+ * Reserve @step frames for growth into @sg, spread over the regions with
+ * room in proportion to their share of the cap; a second pass gives what
+ * full regions could not take to those with room.  @grown[r] counts what
+ * region r got, above its backed bits.
+ * Return: 0, or -ENOMEM if fewer than @step frames could be reserved.
+ */
+static int labyrinth_grow_reserve(struct labyrinth_pool *pool, unsigned int step,
+				  unsigned int *grown, struct labyrinth_segment *sg)
+{
+	unsigned int added = 0, pass, r, n, got;
+
+	for (pass = 0; pass < 2 && added < step; pass++) {
+		for (r = 0; r < pool->nr_regions && added < step; r++) {
+			const struct labyrinth_region *rg = &pool->regions[r];
+			unsigned int base = rg->backed + grown[r];
+
+			n = min(rg->nr - base, step - added);
+			if (!pass)
+				n = min_t(unsigned int, n,
+					  DIV_ROUND_UP_ULL((u64)step * rg->nr, pool->max_frames));
+			got = n ? labyrinth_reserve_bits(pool, r, base, n, sg) : 0;
+			grown[r] += got;
+			added += got;
+			if (got < n)
+				return -ENOMEM;
+		}
+	}
+	return added == step ? 0 : -ENOMEM;
+}
+
+/*
+ * Make a reserved step visible: first to frees (the segment), then to
+ * grants (each region's backed count).  The new frames' bits are clear
+ * all along, so a free that finds one before it was ever granted is
+ * refused as not owned, and no grant sees a frame a free cannot find.
+ */
+static void labyrinth_grow_publish(struct labyrinth_pool *pool, unsigned int seg,
+				   const unsigned int *grown, unsigned int added)
+{
+	unsigned int r;
+
+	/* pairs with labyrinth_lookup(): chunks visible before the count */
+	smp_store_release(&pool->nr_segments, seg + 1);
+	labyrinth_grow_window(pool);
+	for (r = 0; r < pool->nr_regions; r++)
+		if (grown[r])
+			/* pairs with labyrinth_region_backed(): addresses first */
+			smp_store_release(&pool->regions[r].backed,
+					  pool->regions[r].backed + grown[r]);
+	WRITE_ONCE(pool->backed_frames, pool->backed_frames + added);
+	atomic_long_add(added, &pool->refills);
+}
+
+/*
  * One growth step, in process context: reserve a quarter of the initial
  * size more, or enough to reach the cap within the segments left, whichever
- * is larger, spread over the regions with room, as a new segment.
- * The segment is published before the new frames' bits are cleared, so a
- * frame can only be granted, and freed, once a free can find it.
+ * is larger, as a new segment.  A step is all or nothing: one that cannot
+ * reserve all its frames gives them back and fails, so a spell of memory
+ * pressure never spends the segments that the cap needs.
  * Return: frames added, 0 at the cap, or a negative error code.
  */
 static int labyrinth_grow(struct labyrinth_pool *pool)
 {
-	unsigned int seg = pool->nr_segments, added = 0, pass, r, n, got, c;
-	unsigned int room = pool->max_frames - pool->backed_frames;
-	unsigned int step = max(DIV_ROUND_UP(pool->nr_frames, 4),
-				DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg));
-	struct labyrinth_segment *sg = &pool->segments[seg];
+	unsigned int seg = pool->nr_segments, step, room;
+	struct labyrinth_segment *sg;
+	unsigned int *grown;
 	int err;
 
+	room = pool->max_frames - pool->backed_frames;
 	if (!room)
 		return 0;
-	if (seg == LABYRINTH_MAX_SEGMENTS)
+	/* steps are sized to reach the cap by the last segment */
+	if (WARN_ON_ONCE(seg >= LABYRINTH_MAX_SEGMENTS))
 		return -ENOSPC;
+	step = max(DIV_ROUND_UP(pool->nr_frames, 4),
+		   DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg));
 	step = min(step, room);
-	err = labyrinth_segment_init(sg, step);
-	if (err)
-		return err;
-	/*
-	 * Each region grows in proportion to its share of the cap; a second
-	 * pass gives what full regions could not take to those with room.
-	 */
-	for (pass = 0; pass < 2 && added < step; pass++) {
-		for (r = 0; r < pool->nr_regions && added < step; r++) {
-			struct labyrinth_region *rg = &pool->regions[r];
-
-			n = min(rg->nr - rg->backed, step - added);
-			if (!pass)
-				n = min_t(unsigned int, n,
-					  DIV_ROUND_UP_ULL((u64)step * rg->nr, pool->max_frames));
-			got = n ? labyrinth_reserve_bits(pool, r, rg->backed, n, sg) : 0;
-			WRITE_ONCE(rg->backed, rg->backed + got);
-			added += got;
-			if (got < n)
-				goto reserved;	/* out of memory: keep what we have */
-		}
-	}
-reserved:
-	if (!added) {
-		labyrinth_release_segment(sg);
+	sg = &pool->segments[seg];
+	grown = kcalloc(pool->nr_regions, sizeof(*grown), GFP_KERNEL | __GFP_NOWARN);
+	if (!grown)
 		return -ENOMEM;
+	err = labyrinth_segment_init(sg, step);
+	if (!err)
+		err = labyrinth_grow_reserve(pool, step, grown, sg);
+	if (err) {
+		labyrinth_release_segment(sg);
+	} else {
+		labyrinth_segment_seal(sg);
+		labyrinth_grow_publish(pool, seg, grown, step);
 	}
-	labyrinth_segment_seal(sg);
-	/* pairs with labyrinth_frame_index(): chunks visible before the count */
-	smp_store_release(&pool->nr_segments, seg + 1);
-	WRITE_ONCE(pool->backed_frames, pool->backed_frames + added);
-	for (c = 0; c < sg->nr; c++)
-		for (n = 0; n < sg->chunks[c].nr; n++)
-			clear_bit_unlock(sg->chunks[c].first + n, pool->bitmap);
-	atomic_long_add(added, &pool->refills);
-	return added;
+	kfree(grown);
+	return err ?: step;
 }
 
 static void labyrinth_grow_work(struct work_struct *work)
 {
 	struct labyrinth_pool *pool = container_of(work, struct labyrinth_pool, grow_work);
-
 	int ret;
 
 	if (READ_ONCE(pool->stopping))
@@ -813,7 +949,7 @@ static void labyrinth_grow_work(struct work_struct *work)
 	ret = labyrinth_grow(pool);
 	if (ret < 0) {
 		atomic_long_inc(&pool->refill_failures);
-		WRITE_ONCE(pool->grow_retry_at, jiffies + HZ);
+		WRITE_ONCE(pool->grow_failed_at, jiffies);
 	}
 	trace_labyrinth_refill(pool, max(ret, 0), min(ret, 0));
 }
@@ -822,18 +958,49 @@ static void labyrinth_grow_kick(struct irq_work *work)
 {
 	struct labyrinth_pool *pool = container_of(work, struct labyrinth_pool, grow_kick);
 
-	schedule_work(&pool->grow_work);
+	/* unbound: a large step should not hold up the kicking CPU's work */
+	queue_work(system_unbound_wq, &pool->grow_work);
+}
+
+/*
+ * Region a CPU without frames of its own grants from first: the CPUs with
+ * frames, taken in turn, so that a CPU onlined after create (or one left
+ * out of a pool smaller than the CPU count) neither steals on every grant
+ * nor kicks growth that could never fill its own empty region.
+ */
+static unsigned int labyrinth_adopted_home(const struct labyrinth_pool *pool, unsigned int cpu)
+{
+	unsigned int r, with_frames = 0, pick;
+
+	for (r = 0; r < pool->nr_regions; r++)
+		with_frames += pool->regions[r].nr > 0;
+	pick = cpu % with_frames;
+	for (r = 0; r < pool->nr_regions; r++)
+		if (pool->regions[r].nr && !pick--)
+			break;
+	return r;
+}
+
+static void labyrinth_assign_homes(struct labyrinth_pool *pool)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct labyrinth_pcpu *pc = per_cpu_ptr(pool->pcpu, cpu);
+
+		pc->home = pool->regions[cpu].nr ? cpu : labyrinth_adopted_home(pool, cpu);
+	}
 }
 
 /*
  * Give each CPU online now a home region with an even share of the frames
  * and of the growth cap, each region starting on a cache line of its own.
- * Bits beyond a region's initial frames stay set until growth backs them.
- * CPUs that come online later have no home frames and take the others'.
+ * Bits beyond a region's initial frames stay clear and unsearched until
+ * growth backs them.  CPUs that come online later share a home region.
  */
 static int labyrinth_layout(struct labyrinth_pool *pool)
 {
-	unsigned int online, k = 0, bit = 0, cpu, r;
+	unsigned int online, k = 0, bit = 0, cpu;
 
 	cpus_read_lock();	/* every frame placed: the online set holds still */
 	online = num_online_cpus();
@@ -853,10 +1020,19 @@ static int labyrinth_layout(struct labyrinth_pool *pool)
 	pool->frame_addr = kvcalloc(bit, sizeof(*pool->frame_addr), GFP_KERNEL | __GFP_NOWARN);
 	if (!pool->bitmap || !pool->frame_addr)
 		return -ENOMEM;
-	for (r = 0; r < pool->nr_regions; r++)
-		bitmap_set(labyrinth_region_map(pool, r), pool->regions[r].backed,
-			   pool->regions[r].nr - pool->regions[r].backed);
+	labyrinth_assign_homes(pool);
 	return 0;
+}
+
+/*
+ * Pages of a pool's own bookkeeping, sized by its cap: the frame address
+ * table and the bitmap, with room for the region padding.
+ */
+static unsigned long labyrinth_meta_pages(unsigned int max_frames)
+{
+	u64 bits = (u64)max_frames + (u64)nr_cpu_ids * LABYRINTH_REGION_ALIGN_BITS;
+
+	return DIV_ROUND_UP_ULL(bits * sizeof(unsigned long) + bits / BITS_PER_BYTE, PAGE_SIZE);
 }
 
 static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
@@ -870,7 +1046,8 @@ static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
 	if (cfg->flags & ~LABYRINTH_POOL_POISON)
 		return -EINVAL;
 	if (max(cfg->nr_frames, cfg->max_frames) > LABYRINTH_MAX_FRAMES ||
-	    cfg->nr_frames > si_mem_available())
+	    cfg->nr_frames + labyrinth_meta_pages(max(cfg->nr_frames, cfg->max_frames)) >
+	    si_mem_available())
 		return -ENOMEM;
 	return 0;
 }
@@ -917,7 +1094,7 @@ struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_
 	pool->max_frames = max(config->nr_frames, config->max_frames);
 	pool->flags = config->flags;
 	pool->nr_regions = nr_cpu_ids;
-	pool->grow_retry_at = jiffies;
+	pool->grow_failed_at = jiffies - LABYRINTH_GROW_BACKOFF;
 	init_irq_work(&pool->grow_kick, labyrinth_grow_kick);
 	INIT_WORK(&pool->grow_work, labyrinth_grow_work);
 
@@ -968,8 +1145,11 @@ static void labyrinth_stop_growth(struct labyrinth_pool *pool)
  * @pool: pool from labyrinth_pool_create()
  *
  * Refused while any frame is owned: those frames may still be in use, so
- * nothing is released and the refusal is counted and reported.  No grant
- * or free on @pool may run concurrently with its destruction.
+ * nothing is released and the refusal is counted and reported.  A free
+ * that gave back the last frame may still be finishing on another CPU (in
+ * an interrupt, say) when the pool looks unowned: destroy waits for an
+ * RCU grace period, so such a free is over before anything is released.
+ * A new grant or free on @pool must not start once destroy has been called.
  *
  * Context: Process context; may sleep.
  * Return: 0 once the pool is gone, -EINVAL for a NULL or ERR_PTR @pool, or
@@ -991,6 +1171,8 @@ int labyrinth_pool_destroy(struct labyrinth_pool *pool)
 		WRITE_ONCE(pool->stopping, false);
 		return -EBUSY;
 	}
+	/* grants and frees are RCU-sched readers: wait out the last ones */
+	synchronize_rcu();
 	labyrinth_free_pool(pool);
 	return 0;
 }
@@ -1014,6 +1196,7 @@ unsigned long labyrinth_pool_abandon(struct labyrinth_pool *pool)
 	unsigned int seg, c, i;
 
 	labyrinth_stop_growth(pool);
+	synchronize_rcu();
 	for (seg = 0; seg < pool->nr_segments; seg++) {
 		struct labyrinth_segment *sg = &pool->segments[seg];
 

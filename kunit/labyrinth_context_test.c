@@ -566,8 +566,9 @@ static void test_all_cpus_never_short(struct kunit *test)
 }
 
 /*
- * CPU hotplug: a CPU offline at create has no home region and takes frames
- * from the others'; frames homed on a CPU that goes offline stay reachable.
+ * CPU hotplug: a CPU offline at create has no frames of its own and takes
+ * the others' (adopting a region with frames as its home); frames homed on
+ * a CPU that goes offline stay reachable.
  */
 struct ctx_on_cpu {
 	struct ctx_pool *cp;
@@ -609,10 +610,10 @@ static void test_hotplug(struct kunit *test)
 
 	/* created with the CPU offline: its region is empty */
 	cp = ctx_pool(test, CTX_FRAMES);
-	KUNIT_EXPECT_EQ(test, labyrinth_region_frames(cp->pool, other), 0);
+	KUNIT_EXPECT_EQ(test, cp->pool->regions[other].nr, 0);
 	KUNIT_ASSERT_EQ(test, 0, add_cpu(other));
 
-	/* the CPU that came online since gets every frame, all by stealing */
+	/* the CPU that came online since gets every frame, none of its own */
 	oc.cp = cp;
 	KUNIT_ASSERT_EQ(test, 0, smp_call_function_single(other, ctx_grant_all, &oc, 1));
 	KUNIT_EXPECT_EQ(test, oc.granted, CTX_FRAMES);
@@ -621,7 +622,7 @@ static void test_hotplug(struct kunit *test)
 
 	/* frames homed on a CPU that goes offline are still granted */
 	cp = ctx_pool(test, CTX_FRAMES);
-	KUNIT_EXPECT_GT(test, labyrinth_region_frames(cp->pool, other), 0);
+	KUNIT_EXPECT_GT(test, labyrinth_region_backed(cp->pool, other), 0);
 	KUNIT_ASSERT_EQ(test, 0, remove_cpu(other));
 	oc.cp = cp;
 	oc.granted = 0;

@@ -151,7 +151,7 @@ static void test_steal_from_other_regions(struct kunit *test)
 		kunit_skip(test, "needs more than one CPU region");
 	KUNIT_ASSERT_NOT_NULL(test, got);
 	migrate_disable();
-	home_frames = labyrinth_region_frames(pool, raw_smp_processor_id());
+	home_frames = labyrinth_region_backed(pool, raw_smp_processor_id());
 	for (i = 0; i < TEST_FRAMES; i++)
 		got[i] = labyrinth_pool_alloc(pool);
 	migrate_enable();

@@ -29,6 +29,7 @@ step() {
 bash "$top/scripts/setup.sh" || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 step "$top/scripts/gates.sh"
 step "$top/scripts/native.sh" --smoke
+step "$top/scripts/explore.sh"
 step "$top/scripts/kunit.sh" plain
 step "$top/scripts/kunit.sh" debug
 step "$top/scripts/kunit.sh" kcsan

@@ -2,11 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # scripts/native.sh [--smoke|--full]: labyrinth's pool built in user space
-# (bench/native).  Builds bench-native and bench-tsan under .cache/native,
-# runs the ThreadSanitizer concurrency check, then the native benchmark.
+# (bench/native).  Builds bench-native, bench-tsan and bench-ubsan with gcc
+# and bench-native-clang and bench-ubsan-clang with clang under
+# .cache/native, runs the ThreadSanitizer concurrency check, the same check
+# under UBSan (no recovery) with each compiler, then the native benchmark
+# and, as a smoke test, the clang build of it.
 # Prints one PASS/FAIL line for each:
 #   PASS: native tsan check
+#   PASS: native ubsan check (gcc)
+#   PASS: native ubsan check (clang)
 #   PASS: native bench runs
+#   PASS: native bench runs (clang)
 # The benchmark's JSON goes to $NATIVE_JSON, else .cache/native-bench.json.
 # Environment: TSAN_SECONDS (default 10), TSAN_THREADS (default 4).
 set -euo pipefail
@@ -27,7 +33,7 @@ mkdir -p "$out"
 failed=0
 start=$SECONDS
 
-if ! make -s -C "$top/bench/native" OUT="$out" >"$out/build.log" 2>&1; then
+if ! make -s -C "$top/bench/native" OUT="$out" all clang >"$out/build.log" 2>&1; then
 	cat "$out/build.log"
 	fail "native tsan check (build failed, see $out/build.log)"
 	fail "native bench runs (build failed, see $out/build.log)"
@@ -61,6 +67,26 @@ else
 	failed=1
 fi
 
+# UBSan, no recovery: any undefined behaviour in the pool stops the check.
+for cc in gcc clang; do
+	bin=$out/bench-ubsan
+	[ "$cc" = gcc ] || bin=$out/bench-ubsan-clang
+	log=$out/ubsan-check-$cc.log
+	rc=0
+	UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" "$bin" --check \
+		--seconds "$((tsan_seconds / 2 > 0 ? tsan_seconds / 2 : 1))" \
+		--threads "$tsan_threads" --online $((tsan_threads > 1 ? tsan_threads - 1 : 1)) \
+		>"$log" 2>&1 || rc=$?
+	grep '^check: ' "$log" || true
+	if [ "$rc" -eq 0 ] && ! grep -q 'runtime error' "$log"; then
+		pass "native ubsan check ($cc)"
+	else
+		grep -m 10 -E 'runtime error|check: FAIL' "$log" || true
+		fail "native ubsan check ($cc, exit $rc, see $log)"
+		failed=1
+	fi
+done
+
 if [ "$mode" = smoke ]; then
 	bench_args=(--pairs 200000 --reps 5)
 else
@@ -74,6 +100,15 @@ if [ "$rc" -eq 0 ] && [ -s "$json" ]; then
 	pass "native bench runs"
 else
 	fail "native bench runs (exit $rc)"
+	failed=1
+fi
+rc=0
+"$out/bench-native-clang" --pairs 100000 --reps 3 >"$out/bench-clang.log" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then
+	pass "native bench runs (clang)"
+else
+	tail -5 "$out/bench-clang.log"
+	fail "native bench runs (clang, exit $rc, see $out/bench-clang.log)"
 	failed=1
 fi
 echo "native ($mode) took $((SECONDS - start)) s"

@@ -15,7 +15,7 @@ mkdir -p "$cache"
 
 base_pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod
 	   python3 rsync xz-utils qemu-system-x86 busybox-static sparse
-	   gnuplot-nox dkms zstd libtsan2
+	   gnuplot-nox dkms zstd libtsan2 libubsan1 clang libclang-rt-14-dev
 	   linux-source-6.12 linux-headers-amd64 linux-headers-6.12-amd64)
 
 sudo_cmd=()

@@ -2046,7 +2046,7 @@ static void check_round_mag(unsigned int ms)
 	struct chk_sums sum;
 	struct mag_pool *mp;
 	unsigned int i, n;
-	void **all, *a, *two[3];
+	void **all;
 
 	all = calloc(opt.frames + 1, sizeof(*all));
 	if (!all)

@@ -165,10 +165,20 @@ void *lab_shim_kmalloc(size_t n, size_t size, bool zero)
 	return p;
 }
 
+#ifdef LAB_EXPLORE
+/* the explorer checks that no actor still uses what is given back */
+void lab_explore_on_release(const void *ptr);
+#else
+static inline void lab_explore_on_release(const void *ptr)
+{
+}
+#endif
+
 void kfree(const void *ptr)
 {
 	if (!ptr)
 		return;
+	lab_explore_on_release(ptr);
 	__atomic_sub_fetch(&lab_shim_allocs_live, 1, __ATOMIC_RELAXED);
 	free((void *)ptr);
 }
@@ -192,6 +202,7 @@ void free_percpu(void __percpu *ptr)
 	kfree(ptr);
 }
 
+#ifndef LAB_EXPLORE
 /* the workqueue: one kworker thread, items run in queue order */
 static struct workqueue_struct {
 	pthread_mutex_t lock;
@@ -307,6 +318,8 @@ void lab_shim_flush_workqueue(void)
 		pthread_cond_wait(&wq.idle, &wq.lock);
 	pthread_mutex_unlock(&wq.lock);
 }
+
+#endif /* !LAB_EXPLORE */
 
 /* lib/find_bit.c's job: first bit at or after @offset that is (not) set */
 static __always_inline unsigned long lab_find_next(const unsigned long *addr,

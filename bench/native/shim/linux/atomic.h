@@ -19,41 +19,55 @@ typedef struct {
 
 static __always_inline long atomic_long_read(const atomic_long_t *v)
 {
+	LAB_SWITCH("atomic_long_read");
 	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
 }
 
 static __always_inline void atomic_long_set(atomic_long_t *v, long i)
 {
+	LAB_SWITCH("atomic_long_set");
 	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 static __always_inline void atomic_long_inc(atomic_long_t *v)
 {
+	LAB_SWITCH("atomic_long_inc");
 	__atomic_fetch_add(&v->counter, 1, __ATOMIC_RELAXED);
 }
 
 static __always_inline void atomic_long_add(long i, atomic_long_t *v)
 {
+	LAB_SWITCH("atomic_long_add");
 	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
 }
 
 static __always_inline long atomic_long_fetch_or(long i, atomic_long_t *v)
 {
+	LAB_SWITCH("atomic_long_fetch_or");
 	return __atomic_fetch_or(&v->counter, i, __ATOMIC_SEQ_CST);
 }
 
 static __always_inline long atomic_long_fetch_andnot(long i, atomic_long_t *v)
 {
+	LAB_SWITCH("atomic_long_fetch_andnot");
 	return __atomic_fetch_and(&v->counter, ~i, __ATOMIC_SEQ_CST);
 }
 
 /* true and *@oldp unchanged on success; false and *@oldp = current value */
 #define try_cmpxchg(ptr, oldp, new)					\
-	__atomic_compare_exchange_n((ptr), (oldp), (new), false,	\
-				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)
+	({								\
+		LAB_SWITCH("try_cmpxchg");				\
+		__atomic_compare_exchange_n((ptr), (oldp), (new), false,\
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED); \
+	})
 
 /* <asm/barrier.h>, which linux/atomic.h brings in */
-#define smp_load_acquire(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define smp_store_release(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_load_acquire(p)						\
+	({ LAB_SWITCH("smp_load_acquire"); __atomic_load_n((p), __ATOMIC_ACQUIRE); })
+#define smp_store_release(p, v)						\
+	do {								\
+		LAB_SWITCH("smp_store_release");			\
+		__atomic_store_n((p), (v), __ATOMIC_RELEASE);		\
+	} while (0)
 
 #endif

@@ -18,23 +18,27 @@
 
 static __always_inline bool test_bit(unsigned long nr, const unsigned long *addr)
 {
+	LAB_SWITCH("test_bit");
 	return (__atomic_load_n(addr + BIT_WORD(nr), __ATOMIC_RELAXED) >>
 		(nr % BITS_PER_LONG)) & 1;
 }
 
 static __always_inline void set_bit(unsigned long nr, unsigned long *addr)
 {
+	LAB_SWITCH("set_bit");
 	__atomic_fetch_or(addr + BIT_WORD(nr), BIT_MASK(nr), __ATOMIC_RELAXED);
 }
 
 static __always_inline void clear_bit(unsigned long nr, unsigned long *addr)
 {
+	LAB_SWITCH("clear_bit");
 	__atomic_fetch_and(addr + BIT_WORD(nr), ~BIT_MASK(nr), __ATOMIC_RELAXED);
 }
 
 /* release: everything before it is visible to whoever sees the bit clear */
 static __always_inline void clear_bit_unlock(unsigned long nr, unsigned long *addr)
 {
+	LAB_SWITCH("clear_bit_unlock");
 	__atomic_fetch_and(addr + BIT_WORD(nr), ~BIT_MASK(nr), __ATOMIC_RELEASE);
 }
 
@@ -42,6 +46,7 @@ static __always_inline bool test_and_set_bit(unsigned long nr, unsigned long *ad
 {
 	unsigned long mask = BIT_MASK(nr);
 
+	LAB_SWITCH("test_and_set_bit");
 	return (__atomic_fetch_or(addr + BIT_WORD(nr), mask, __ATOMIC_SEQ_CST) & mask) != 0;
 }
 
@@ -49,6 +54,7 @@ static __always_inline bool test_and_clear_bit(unsigned long nr, unsigned long *
 {
 	unsigned long mask = BIT_MASK(nr);
 
+	LAB_SWITCH("test_and_clear_bit");
 	return (__atomic_fetch_and(addr + BIT_WORD(nr), ~mask, __ATOMIC_SEQ_CST) & mask) != 0;
 }
 

@@ -28,12 +28,30 @@
 #define _RET_IP_		((unsigned long)__builtin_return_address(0))
 
 /*
+ * Switch points for the interleaving explorer (explore.c): built with
+ * -DLAB_EXPLORE, every shared access the shims model (marked accesses,
+ * atomics, this_cpu ops, irq_work) first calls into the explorer's
+ * scheduler, which may run another actor there.  Nothing otherwise.
+ */
+#ifdef LAB_EXPLORE
+void lab_explore_point(const char *what);
+#define LAB_SWITCH(what)	lab_explore_point(what)
+#else
+#define LAB_SWITCH(what)	do { } while (0)
+#endif
+
+/*
  * READ_ONCE()/WRITE_ONCE() are volatile accesses in the kernel, which
  * KCSAN counts as marked.  A relaxed __atomic access compiles to the same
  * single mov on x86-64 and tells ThreadSanitizer the race is intended.
  * Scalars only, as in the kernel.
  */
-#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+#define READ_ONCE(x)							\
+	({ LAB_SWITCH("READ_ONCE"); __atomic_load_n(&(x), __ATOMIC_RELAXED); })
+#define WRITE_ONCE(x, val)						\
+	do {								\
+		LAB_SWITCH("WRITE_ONCE");				\
+		__atomic_store_n(&(x), (val), __ATOMIC_RELAXED);	\
+	} while (0)
 
 #endif

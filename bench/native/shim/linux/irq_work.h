@@ -31,6 +31,7 @@ static inline bool irq_work_queue(struct irq_work *work)
 {
 	unsigned int flags;
 
+	LAB_SWITCH("irq_work_queue");
 	if (__atomic_fetch_or(&work->flags, IRQ_WORK_PENDING | IRQ_WORK_BUSY,
 			      __ATOMIC_SEQ_CST) & IRQ_WORK_PENDING)
 		return false;	/* already queued: it will run */
@@ -44,14 +45,22 @@ static inline bool irq_work_queue(struct irq_work *work)
 
 static inline bool irq_work_is_pending(struct irq_work *work)
 {
+	LAB_SWITCH("irq_work_is_pending");
 	return __atomic_load_n(&work->flags, __ATOMIC_RELAXED) & IRQ_WORK_PENDING;
 }
+
+#ifdef LAB_EXPLORE
+void lab_explore_yield(void);	/* blocked: let the other actors run */
+#define lab_irq_work_wait()	lab_explore_yield()
+#else
+#define lab_irq_work_wait()	sched_yield()
+#endif
 
 /* wait until the callback is not running anywhere */
 static inline void irq_work_sync(struct irq_work *work)
 {
 	while (__atomic_load_n(&work->flags, __ATOMIC_ACQUIRE) & IRQ_WORK_BUSY)
-		sched_yield();
+		lab_irq_work_wait();
 }
 
 #endif

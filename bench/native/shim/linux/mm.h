@@ -31,6 +31,24 @@
 /* no scheduler to check against */
 #define might_sleep()		do { } while (0)
 
+#define swap(a, b) \
+	do { __typeof__(a) __tmp = (a); (a) = (b); (b) = __tmp; } while (0)
+
+/* <asm-generic/bug.h>: counted and printed like a warning */
+#define WARN_ON_ONCE(cond)							\
+	({									\
+		static bool __warned;						\
+		bool __c = !!(cond);						\
+										\
+		if (__c && !__warned) {						\
+			__warned = true;					\
+			lab_shim_printk("warn", "WARN_ON_ONCE(%s) at %s:%d\n",	\
+					#cond, __FILE__, __LINE__);		\
+		}								\
+		__c;								\
+	})
+void lab_shim_printk(const char *level, const char *fmt, ...);
+
 static inline void *page_address(const struct page *page)
 {
 	return (void *)page;

@@ -45,14 +45,22 @@ void free_percpu(void __percpu *ptr);
  * Relaxed load and store give that same unlocked code and mark the
  * variable for ThreadSanitizer (the stats reader uses READ_ONCE()).
  */
-#define this_cpu_read(pcp) \
-	__atomic_load_n(this_cpu_ptr(&(pcp)), __ATOMIC_RELAXED)
-#define this_cpu_write(pcp, val) \
-	__atomic_store_n(this_cpu_ptr(&(pcp)), (val), __ATOMIC_RELAXED)
+#define this_cpu_read(pcp)						\
+	({								\
+		LAB_SWITCH("this_cpu_read");				\
+		__atomic_load_n(this_cpu_ptr(&(pcp)), __ATOMIC_RELAXED);\
+	})
+#define this_cpu_write(pcp, val)					\
+	do {								\
+		LAB_SWITCH("this_cpu_write");				\
+		__atomic_store_n(this_cpu_ptr(&(pcp)), (val), __ATOMIC_RELAXED); \
+	} while (0)
 #define this_cpu_add(pcp, val)							\
 	do {									\
-		__typeof__(&(pcp)) __p = this_cpu_ptr(&(pcp));			\
+		__typeof__(&(pcp)) __p;						\
 										\
+		LAB_SWITCH("this_cpu_add");					\
+		__p = this_cpu_ptr(&(pcp));					\
 		__atomic_store_n(__p, __atomic_load_n(__p, __ATOMIC_RELAXED) +	\
 				 (val), __ATOMIC_RELAXED);			\
 	} while (0)

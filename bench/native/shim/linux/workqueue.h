@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shim of <linux/workqueue.h>: one kworker thread (shim.c, started on the
- * first queue_work()) runs queued items in order, in "process context".
+ * first queue_work()) runs queued items in order, in "process context";
+ * under the explorer (-DLAB_EXPLORE) the kworker is an actor of its own
+ * and explore.c implements these functions.
  * Same contract as the kernel's: queueing a pending item does nothing and
  * returns false; an item is no longer pending once it starts, so it can be
  * queued again while it runs.  The kworker runs as CPU 0 for the per-CPU
@@ -21,6 +23,8 @@ struct work_struct {
 
 struct workqueue_struct;
 extern struct workqueue_struct *system_wq;
+/* one kworker serves both here: the pool only needs process context */
+#define system_unbound_wq	system_wq
 
 #define INIT_WORK(work, fn)				\
 	do {						\

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/explore.sh [--deep]: the interleaving explorer (bench/native/
+# explore.c) over the unmodified pool, every schedule of every scenario up
+# to its preemption bound, built with gcc and with clang, both with UBSan.
+# Then each bug of bench/native/mutations.py is put back into a copy of the
+# pool, one at a time, and the explorer must catch it.
+#
+# --deep raises every scenario's bound by one (about 3 minutes).
+# Prints one line per scenario and per mutation:
+#   PASS: explore <scenario> (gcc, <N> schedules, bound <B>)
+#   PASS: explore <scenario> (clang, ...)
+#   PASS: explore catches <mutation> (<scenario>, schedule <N>)
+# The explorer's own output goes to .cache/explore/.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+
+extra=0
+case "${1:-}" in
+"") ;;
+--deep) extra=1 ;;
+*) echo "usage: $0 [--deep]" >&2; exit 2 ;;
+esac
+
+out=$cache/explore
+mkdir -p "$out"
+failed=0
+start=$SECONDS
+native=$top/bench/native
+
+# run_explorer <label> <binary>: one PASS/FAIL line per scenario; a crash
+# (a sanitizer report, a signal) ends the run without its scenario's line.
+run_explorer() {
+	local label=$1 bin=$2 log=$out/explore-$1.log rc=0 lines
+
+	"$bin" --extra-bound "$extra" >"$log" 2>&1 || rc=$?
+	lines=$(awk -v label="$label" '
+		/^scenario [a-z0-9-]+ +[0-9]+ schedules/ {
+			name = $2; n = $3; bound = $6; v = $(NF - 3)
+			if (v == 0)
+				printf "PASS: explore %s (%s, %d schedules, bound %d)\n", name, label, n, bound
+			else
+				printf "FAIL: explore %s (%s, violation at schedule %d)\n", name, label, n
+		}' "$log")
+	echo "$lines"
+	grep -A12 '^VIOLATION' "$log" | head -40
+	[ "$rc" -eq 0 ] && return 0
+	grep -q '^FAIL: ' <<<"$lines" || fail "explore ($label exited $rc, see $log)"
+	return 1
+}
+
+if ! make -s -C "$native" OUT="$out" "$out/explore" >"$out/build.log" 2>&1; then
+	cat "$out/build.log"
+	fail "explore (gcc build failed)"
+	exit 1
+fi
+run_explorer gcc "$out/explore" || failed=1
+
+if make -s -C "$native" OUT="$out" "$out/explore-clang" >"$out/build-clang.log" 2>&1; then
+	run_explorer clang "$out/explore-clang" || failed=1
+else
+	cat "$out/build-clang.log"
+	fail "explore (clang build failed)"
+	failed=1
+fi
+
+# Mutations: each must make the explorer report a violation.
+while IFS=$'\t' read -r name about; do
+	src=$out/mut-$name.c
+	bin=$out/explore-mut-$name
+	log=$out/mut-$name.log
+	if ! python3 "$native/mutations.py" "$name" "$top/labyrinth_pool.c" "$src" ||
+	   ! make -s -C "$native" OUT="$out" POOL_SRC="$src" EXPLORE="$bin" "$bin" \
+		>"$log" 2>&1; then
+		fail "explore catches $name (mutation does not apply or build, see $log)"
+		failed=1
+		continue
+	fi
+	rc=0
+	"$bin" >"$log" 2>&1 || rc=$?
+	caught=$(awk '/^VIOLATION: / { sub(/:$/, "", $2); s = $2 }
+		/^  schedule [0-9]+/ && s { print s ", schedule " $2; exit }' "$log")
+	if [ "$rc" -ne 0 ] && [ -n "$caught" ]; then
+		pass "explore catches $name ($caught: $(grep -m1 '^VIOLATION' "$log" |
+			cut -d: -f3- | cut -c2-90))"
+	else
+		fail "explore catches $name ($about: not caught, exit $rc, see $log)"
+		failed=1
+	fi
+done < <(python3 "$native/mutations.py" --list)
+
+echo "explore took $((SECONDS - start)) s"
+exit "$failed"
