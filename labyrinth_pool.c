@@ -23,6 +23,7 @@
 #include <linux/bitops.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
+#include <linux/hash.h>
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/log2.h>
@@ -162,7 +163,8 @@ static __always_inline bool labyrinth_homed_here(const struct labyrinth_pool *po
  * already pending, and one whose last step failed less than
  * %LABYRINTH_GROW_BACKOFF ago write no shared line at all.  The back-off is
  * an unsigned distance from the failure, so a stamp left over from long ago
- * (jiffies wrap after 49.7 days on 32-bit) holds nothing back.
+ * (jiffies wrap after 49.7 days on 32-bit) holds growth back for at most
+ * one more back-off per wrap, not for half the range as time_before() would.
  */
 static void labyrinth_kick_growth(struct labyrinth_pool *pool)
 {
@@ -253,14 +255,14 @@ EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
 static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
 					     const void *addr)
 {
-	/* pairs with the release in labyrinth_grow(): segment before its frames */
-	unsigned int nr_segments = smp_load_acquire(&pool->nr_segments);
+	/* pairs with the release in labyrinth_grow_publish(): segment before its frames */
+	unsigned int nr_segments = smp_load_acquire(&pool->nr_segments), seg = 0, now;
 	unsigned long a = (unsigned long)addr;
-	unsigned int seg;
 
 	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
 		return -EINVAL;
-	for (seg = 0; seg < nr_segments; seg++) {
+again:
+	for (; seg < nr_segments; seg++) {
 		const struct labyrinth_segment *sg = &pool->segments[seg];
 		unsigned int lo = 0, hi = sg->nr;
 
@@ -275,6 +277,19 @@ static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
 			else
 				return c->first + ((a - c->start) >> PAGE_SHIFT);
 		}
+	}
+	/*
+	 * An address can reach this CPU with only a dependency on the grant
+	 * that read it (a pointer handed over without an acquire), so the
+	 * count read above may predate the frame's segment on a weakly
+	 * ordered CPU.  Read it again after the address before saying no.
+	 */
+	smp_rmb();
+	/* pairs with the release in labyrinth_grow_publish(), as above */
+	now = smp_load_acquire(&pool->nr_segments);
+	if (unlikely(now != nr_segments)) {
+		nr_segments = now;
+		goto again;
 	}
 	return -ENOENT;
 }
@@ -369,6 +384,18 @@ static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void 
 	return 0;
 }
 
+/* A free as an RCU-sched reader, which labyrinth_pool_destroy() waits for. */
+static __always_inline int labyrinth_free_reader(struct labyrinth_pool *pool, void *addr,
+						 unsigned long caller)
+{
+	int ret;
+
+	rcu_read_lock_sched_notrace();
+	ret = labyrinth_free_one(pool, addr, caller);
+	rcu_read_unlock_sched_notrace();
+	return ret;
+}
+
 /**
  * labyrinth_pool_free_caller() - give a page back, naming the caller
  * @pool: pool the page came from
@@ -383,12 +410,7 @@ static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void 
  */
 int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned long caller)
 {
-	int ret;
-
-	rcu_read_lock_sched_notrace();
-	ret = labyrinth_free_one(pool, addr, caller);
-	rcu_read_unlock_sched_notrace();
-	return ret;
+	return labyrinth_free_reader(pool, addr, caller);
 }
 
 /**
@@ -409,7 +431,7 @@ int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned
  */
 int labyrinth_pool_free(struct labyrinth_pool *pool, void *addr)
 {
-	return labyrinth_pool_free_caller(pool, addr, _RET_IP_);
+	return labyrinth_free_reader(pool, addr, _RET_IP_);
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free, LABYRINTH);
 
@@ -427,7 +449,7 @@ static unsigned long labyrinth_lowest_bits(unsigned long free, unsigned int want
 
 /* Grant up to @nr frames of @region, one cmpxchg per bitmap word. */
 static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned int region,
-					 void **addrs, unsigned int nr)
+					 void **addrs, unsigned int nr, bool away)
 {
 	unsigned long *map = labyrinth_region_map(pool, region);
 	unsigned int nbits = labyrinth_region_backed(pool, region);
@@ -446,7 +468,7 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 
 		for_each_set_bit(bit, &take, BITS_PER_LONG)
 			addrs[got++] = labyrinth_grant(pool, region, w * BITS_PER_LONG + bit,
-						       region != labyrinth_home(pool));
+						       away);
 	}
 	return got;
 }
@@ -458,10 +480,10 @@ static unsigned int labyrinth_alloc_bulk(struct labyrinth_pool *pool, void **add
 	const struct labyrinth_region *rg = &pool->regions[home];
 	unsigned int i, got, stolen = 0;
 
-	got = labyrinth_claim_bulk(pool, home, addrs, nr);
+	got = labyrinth_claim_bulk(pool, home, addrs, nr, false);
 	for (i = 1; got < nr && i < pool->nr_regions; i++) {
 		unsigned int more = labyrinth_claim_bulk(pool, (home + i) % pool->nr_regions,
-							 addrs + got, nr - got);
+							 addrs + got, nr - got, true);
 
 		stolen += more;
 		got += more;
@@ -535,6 +557,16 @@ static int labyrinth_release_word(struct labyrinth_pool *pool, unsigned int word
 	return err;
 }
 
+/*
+ * A bitmap word's bit in a one-word filter of the words a bulk free has
+ * released.  Hashed, because regions start a fixed number of words apart
+ * and would share bits under a plain modulo.
+ */
+static __always_inline unsigned long labyrinth_word_filter(unsigned int word)
+{
+	return BIT(hash_32(word, ilog2(BITS_PER_LONG)));
+}
+
 /* Whether @addr appears in @addrs[0..@nr-1]. */
 static noinline bool labyrinth_listed(void * const *addrs, unsigned int nr, const void *addr)
 {
@@ -561,7 +593,7 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 		if (!err && index / BITS_PER_LONG != word) {
 			ret = labyrinth_release_word(pool, word, mask, caller) ?: ret;
 			if (mask)
-				released |= BIT(word % BITS_PER_LONG);
+				released |= labyrinth_word_filter(word);
 			word = index / BITS_PER_LONG;
 			mask = 0;
 			batch = i;
@@ -574,7 +606,7 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 		 */
 		if (!err && ((mask & BIT(index % BITS_PER_LONG)) ||
 			     !test_bit(index, pool->bitmap) ||
-			     (unlikely(released & BIT(word % BITS_PER_LONG)) &&
+			     (unlikely(released & labyrinth_word_filter(word)) &&
 			      labyrinth_listed(addrs, batch, addrs[i]))))
 			err = -EALREADY;
 		if (err) {
@@ -599,8 +631,11 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
  * refused; each refused entry is counted and warned about as in
  * labyrinth_pool_free(), and an address listed twice, anywhere in @addrs,
  * is refused as a double free.  Entries grouped by bitmap word (as
- * labyrinth_pool_alloc_bulk() returns them) cost least; a word that comes
- * back after other words costs a search of the entries before it.
+ * labyrinth_pool_alloc_bulk() returns them) cost least; an entry whose word
+ * was already released, or shares a filter bit with one that was, costs a
+ * search of the entries before it.  Past about 64 words (4096 frames) in
+ * one call most entries search, so the cost grows with @nr squared, with
+ * preemption off: free long arrays in pieces of a few hundred.
  *
  * Context: Any context, NMI included.  Never sleeps, takes no lock.
  * Return: 0 if every entry was freed, otherwise the error code of one of
@@ -923,7 +958,7 @@ static int labyrinth_grow(struct labyrinth_pool *pool)
 		   DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg));
 	step = min(step, room);
 	sg = &pool->segments[seg];
-	grown = kcalloc(pool->nr_regions, sizeof(*grown), GFP_KERNEL | __GFP_NOWARN);
+	grown = kvcalloc(pool->nr_regions, sizeof(*grown), GFP_KERNEL | __GFP_NOWARN);
 	if (!grown)
 		return -ENOMEM;
 	err = labyrinth_segment_init(sg, step);
@@ -935,7 +970,7 @@ static int labyrinth_grow(struct labyrinth_pool *pool)
 		labyrinth_segment_seal(sg);
 		labyrinth_grow_publish(pool, seg, grown, step);
 	}
-	kfree(grown);
+	kvfree(grown);
 	return err ?: step;
 }
 
@@ -1140,6 +1175,17 @@ static void labyrinth_stop_growth(struct labyrinth_pool *pool)
 	cancel_work_sync(&pool->grow_work);
 }
 
+/*
+ * Grants and frees are RCU-sched readers: wait out the last ones, then
+ * catch a growth kick a grant's tail sent after it read @stopping clear.
+ */
+static void labyrinth_quiesce(struct labyrinth_pool *pool)
+{
+	synchronize_rcu();
+	irq_work_sync(&pool->grow_kick);
+	cancel_work_sync(&pool->grow_work);
+}
+
 /**
  * labyrinth_pool_destroy() - give a pool's pages back to the page allocator
  * @pool: pool from labyrinth_pool_create()
@@ -1149,7 +1195,8 @@ static void labyrinth_stop_growth(struct labyrinth_pool *pool)
  * that gave back the last frame may still be finishing on another CPU (in
  * an interrupt, say) when the pool looks unowned: destroy waits for an
  * RCU grace period, so such a free is over before anything is released.
- * A new grant or free on @pool must not start once destroy has been called.
+ * Every grant on @pool must have returned before destroy is called, and no
+ * grant or free may start after.
  *
  * Context: Process context; may sleep.
  * Return: 0 once the pool is gone, -EINVAL for a NULL or ERR_PTR @pool, or
@@ -1171,8 +1218,7 @@ int labyrinth_pool_destroy(struct labyrinth_pool *pool)
 		WRITE_ONCE(pool->stopping, false);
 		return -EBUSY;
 	}
-	/* grants and frees are RCU-sched readers: wait out the last ones */
-	synchronize_rcu();
+	labyrinth_quiesce(pool);
 	labyrinth_free_pool(pool);
 	return 0;
 }
@@ -1196,7 +1242,7 @@ unsigned long labyrinth_pool_abandon(struct labyrinth_pool *pool)
 	unsigned int seg, c, i;
 
 	labyrinth_stop_growth(pool);
-	synchronize_rcu();
+	labyrinth_quiesce(pool);
 	for (seg = 0; seg < pool->nr_segments; seg++) {
 		struct labyrinth_segment *sg = &pool->segments[seg];
 

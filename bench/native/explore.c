@@ -32,6 +32,7 @@
  * switches it made.  Same binary, same results: nothing here reads a clock
  * or a random number.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,8 +42,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <sanitizer/common_interface_defs.h>	/* built with UBSan, always */
-
-#include <limits.h>
 
 #include <linux/bitmap.h>
 #include <linux/err.h>
@@ -61,7 +60,7 @@
 #define NR_SLOTS	512
 #define HOLDER		100	/* owner id of frames the setup holds */
 #define NOBODY		(-1)
-#define MAX_HELD	64
+#define MAX_HELD	80
 
 struct actor;
 typedef void (*actor_fn)(struct actor *a);
@@ -299,13 +298,13 @@ static unsigned int backed_indices(long *index)
 
 static void check_step(void)
 {
-	long index[NR_SLOTS], s;
+	long index[NR_SLOTS], s, slots = lab_shim_registry_slots();
 	unsigned int k, n;
 	int i;
 
 	if (pool_gone)
 		return;
-	for (s = 0; s < NR_SLOTS; s++) {
+	for (s = 0; s < slots; s++) {
 		const struct frame *f = &frames[s];
 
 		if (f->owner != NOBODY && !f->freeing && !f->tainted && !bit_set(f->index))
@@ -538,6 +537,11 @@ void lab_explore_synchronize_rcu(void)
 	wait_until(grace_period_over, "synchronize_rcu");
 }
 
+void lab_explore_warn(const char *cond, const char *file, int line)
+{
+	violation("WARN_ON_ONCE(%s) at %s:%d", cond, file, line);
+}
+
 void lab_explore_on_release(const void *ptr)
 {
 	unsigned int m;
@@ -548,6 +552,11 @@ void lab_explore_on_release(const void *ptr)
 	for (m = 0; m < ARRAY_SIZE(pool_mem); m++) {
 		if (ptr != pool_mem[m])
 			continue;
+		if (pool->grow_work.pending || wq_running == &pool->grow_work ||
+		    (pool->grow_kick.flags & (IRQ_WORK_PENDING | IRQ_WORK_BUSY))) {
+			pool_gone = true;
+			violation("destroy frees the pool with its growth work still queued");
+		}
 		for (i = 0; i < nr_act; i++) {
 			if (i == cur || !act[i].call)
 				continue;
@@ -993,6 +1002,14 @@ static void free_held_by_setup(struct actor *a)
 	give_back(a, 0);
 }
 
+/* A grant that finds every frame owned (and kicks growth), then the last free. */
+static void grant_then_free_held(struct actor *a)
+{
+	if (grant(a))
+		give_back(a, a->nheld - 1);
+	free_held_by_setup(a);
+}
+
 static bool pool_unowned(struct actor *a)
 {
 	unsigned int w;
@@ -1196,6 +1213,21 @@ static const struct scenario scenarios[] = {
 		.bound = 2, .cpus = 2, .online = 2, .cfg = CFG(1, 64),
 		.kworker = true, .quiescent = check_no_needless_growth,
 		.actors = { { "cpu1", 1, pair_wait, 3 } },
+	},
+	{
+		.name = "bulk-two-words",
+		.about = "66 frames homed on CPU 0, adopted by CPU 1: bulk over two words vs pairs",
+		.bound = 2, .cpus = 2, .online = 1, .cfg = CFG(66, 0),
+		.actors = { { "cpu0", 0, bulk_pair, 65 }, { "cpu1", 1, pair, 1 } },
+		.nmi = { "nmi1", 1, pair, 1 },
+	},
+	{
+		.name = "destroy-while-growing",
+		.about = "a NULL grant kicks growth, then the last free and destroy race the step",
+		.bound = 3, .cpus = 2, .online = 2, .cfg = CFG(1, 8),
+		.setup = setup_hold_all, .kworker = true,
+		.actors = { { "cpu0", 0, grant_then_free_held, 0 },
+			    { "cpu1", 1, destroy_when_unowned, 0 } },
 	},
 	{
 		.name = "destroy-after-last-free",

@@ -8,8 +8,9 @@ labyrinth_pool.c on its own.
 
 Each mutation names the text it replaces; if the pool no longer contains
 that text exactly once, the mutation fails loudly instead of testing
-nothing.  The first five are the findings of issue #10, the last two the
-fixes of its points 6 and 7.
+nothing.  Five are the findings of issue #10, two the fixes of its points 6
+and 7, and one a control that only a scenario spanning two bitmap words
+can catch.
 """
 import sys
 
@@ -42,7 +43,7 @@ MUTATIONS = {
     "bulk-repeat-batch-only": (
         "finding 3: bulk free catches an address listed twice only within one word's batch",
         [("""			     !test_bit(index, pool->bitmap) ||
-			     (unlikely(released & BIT(word % BITS_PER_LONG)) &&
+			     (unlikely(released & labyrinth_word_filter(word)) &&
 			      labyrinth_listed(addrs, batch, addrs[i]))))""",
           """			     !test_bit(index, pool->bitmap)))""")]),
     # 4: new frames' bits set until growth clears them, after publishing.
@@ -80,9 +81,18 @@ MUTATIONS = {
     # 6: destroy frees the pool as soon as no frame is owned.
     "destroy-no-grace-period": (
         "point 6: destroy does not wait for the last free to finish",
-        [("""	/* grants and frees are RCU-sched readers: wait out the last ones */
-	synchronize_rcu();
-""", "")]),
+        [("""	synchronize_rcu();
+	irq_work_sync(&pool->grow_kick);
+""", """	irq_work_sync(&pool->grow_kick);
+""")]),
+    # not from the issue: a search that never leaves its first bitmap word.
+    "search-first-word-only": (
+        "control: a grant that searches only the first word of a region",
+        [("""	while (!clear) {
+		if (++w * BITS_PER_LONG >= end)
+			return end;""", """	while (!clear) {
+		if (++w)
+			return end;""")]),
     # 7: the back-off compared with time_before() against a stale stamp.
     "stale-backoff-time-before": (
         "point 7: a stale back-off stamp holds growth back for half the jiffies range",

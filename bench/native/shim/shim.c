@@ -95,6 +95,17 @@ static void reg_add(void *p, long nr)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* pages numbered so far since the registry was started */
+long lab_shim_registry_slots(void)
+{
+	long n;
+
+	pthread_mutex_lock(&reg_lock);
+	n = reg_slots;
+	pthread_mutex_unlock(&reg_lock);
+	return n;
+}
+
 long lab_shim_page_slot(const void *addr)
 {
 	unsigned int i, n = __atomic_load_n(&reg_nr, __ATOMIC_ACQUIRE);

@@ -62,6 +62,12 @@ static __always_inline long atomic_long_fetch_andnot(long i, atomic_long_t *v)
 	})
 
 /* <asm/barrier.h>, which linux/atomic.h brings in */
+/* x86-64 keeps loads in order, so smp_rmb() is barrier() there, as here */
+#define smp_rmb()							\
+	do {								\
+		LAB_SWITCH("smp_rmb");					\
+		barrier();						\
+	} while (0)
 #define smp_load_acquire(p)						\
 	({ LAB_SWITCH("smp_load_acquire"); __atomic_load_n((p), __ATOMIC_ACQUIRE); })
 #define smp_store_release(p, v)						\

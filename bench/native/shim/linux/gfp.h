@@ -40,6 +40,7 @@ extern long lab_shim_page_budget;	/* -1: no limit */
 void lab_shim_registry_start(long capacity);
 void lab_shim_registry_stop(void);
 long lab_shim_page_slot(const void *addr);
+long lab_shim_registry_slots(void);
 
 struct page *alloc_pages_node(int nid, gfp_t gfp_mask, unsigned int order);
 void __free_pages(struct page *page, unsigned int order);

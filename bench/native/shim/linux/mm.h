@@ -34,7 +34,21 @@
 #define swap(a, b) \
 	do { __typeof__(a) __tmp = (a); (a) = (b); (b) = __tmp; } while (0)
 
-/* <asm-generic/bug.h>: counted and printed like a warning */
+/*
+ * <asm-generic/bug.h>: counted and printed like a warning; under the
+ * explorer every hit is a violation of the explored schedule.
+ */
+#ifdef LAB_EXPLORE
+void lab_explore_warn(const char *cond, const char *file, int line);
+#define WARN_ON_ONCE(cond)							\
+	({									\
+		bool __c = !!(cond);						\
+										\
+		if (__c)							\
+			lab_explore_warn(#cond, __FILE__, __LINE__);		\
+		__c;								\
+	})
+#else
 #define WARN_ON_ONCE(cond)							\
 	({									\
 		static bool __warned;						\
@@ -47,6 +61,7 @@
 		}								\
 		__c;								\
 	})
+#endif
 void lab_shim_printk(const char *level, const char *fmt, ...);
 
 static inline void *page_address(const struct page *page)
