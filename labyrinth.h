@@ -37,8 +37,8 @@ struct labyrinth_pool;
  * @owned: frames granted and not yet freed, read from the bitmap
  * @grants: frames handed out, bulk grants included
  * @frees: frames taken back, bulk frees included
- * @steals: grants served from another CPU's home region
- * @remote_frees: frees of a frame homed on another CPU
+ * @steals: grants served from a region other than the granting CPU's home
+ * @remote_frees: frees of a frame outside the freeing CPU's home region
  * @failures: grants that returned NULL because every frame was owned
  * @bad_addr: frees refused for NULL, ERR_PTR or an unaligned address (-EINVAL)
  * @foreign: frees refused for an address this pool never reserved (-ENOENT)

@@ -201,7 +201,8 @@ module_exit(labyrinth_exit);
  * The caller is the frame's only owner until it calls
  * labyrinth_free_page_exclusive().  See labyrinth_pool_alloc().
  *
- * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
  * Return: A page-aligned, direct-mapped page, or NULL when every frame of
  * the default pool is owned.
  */
@@ -218,7 +219,8 @@ EXPORT_SYMBOL_NS_GPL(labyrinth_void_alloc_page_gfp_atomic_exclusive, LABYRINTH);
  * A free that cannot be right changes nothing; it is counted and warned
  * about with the caller's address.  See labyrinth_pool_free().
  *
- * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
  * Return: 0 on success; -EINVAL for NULL, an ERR_PTR or an unaligned
  * address; -ENOENT for an address not from the default pool; -EALREADY
  * for a frame that is not owned (double free).

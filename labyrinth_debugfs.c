@@ -39,12 +39,13 @@ static int labyrinth_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "double_free     %llu\n", st.double_free);
 	seq_printf(m, "busy_destroy    %llu\n", st.busy_destroy);
 	seq_printf(m, "poison_faults   %llu\n", st.poison_faults);
-	seq_puts(m, "cpu home_frames grants frees steals remote_frees failures\n");
+	/* home: the region a CPU grants from first, its own or an adopted one */
+	seq_puts(m, "cpu home home_frames grants frees steals remote_frees failures\n");
 	for_each_possible_cpu(cpu) {
 		const struct labyrinth_pcpu *pc = per_cpu_ptr(pool->pcpu, cpu);
 
-		seq_printf(m, "%d %u %llu %llu %llu %llu %llu\n", cpu,
-			   READ_ONCE(pool->regions[cpu].backed), READ_ONCE(pc->grants),
+		seq_printf(m, "%d %u %u %llu %llu %llu %llu %llu\n", cpu, pc->home,
+			   READ_ONCE(pool->regions[pc->home].backed), READ_ONCE(pc->grants),
 			   READ_ONCE(pc->frees), READ_ONCE(pc->steals),
 			   READ_ONCE(pc->remote_frees), READ_ONCE(pc->failures));
 	}

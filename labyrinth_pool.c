@@ -235,7 +235,8 @@ static __always_inline void *labyrinth_alloc_one(struct labyrinth_pool *pool)
  * Every grant and free runs with preemption off, as an RCU-sched reader,
  * so labyrinth_pool_destroy() can wait for the last of them to leave.
  *
- * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
  * Return: The page's address, or NULL when every frame of @pool was owned
  * at the moment the search looked at its bit.  A frame freed behind the
  * search on another CPU can be missed by a grant running at that moment.
@@ -405,7 +406,7 @@ static __always_inline int labyrinth_free_reader(struct labyrinth_pool *pool, vo
  * For wrappers such as labyrinth_free_page_exclusive() that want the
  * warning to name their own caller.
  *
- * Context: Any context, NMI included.
+ * Context: Any context where RCU is watching, NMI included.
  * Return: As labyrinth_pool_free().
  */
 int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned long caller)
@@ -424,7 +425,8 @@ int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned
  * was granted again in between cannot be told from its new owner's free and
  * is accepted: one bit per frame records that a frame is owned, not by whom.
  *
- * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
  * Return: 0 on success; -EINVAL if @addr is NULL, an ERR_PTR or not page
  * aligned; -ENOENT if @addr is not a frame of @pool; -EALREADY if the frame
  * is not currently owned (a double free).
@@ -511,7 +513,8 @@ static unsigned int labyrinth_alloc_bulk(struct labyrinth_pool *pool, void **add
  * driver refilling a ring pays less per page than with one call a page.
  * This CPU's home region is used first, then the other CPUs' regions.
  *
- * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
  * Return: Number of pages stored in @addrs[0..return-1]; less than @nr only
  * when every other frame was owned at the moment its bitmap word was read.
  */
@@ -637,7 +640,8 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
  * one call most entries search, so the cost grows with @nr squared, with
  * preemption off: free long arrays in pieces of a few hundred.
  *
- * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
  * Return: 0 if every entry was freed, otherwise the error code of one of
  * the refused entries (see labyrinth_pool_free()).
  */
