@@ -252,18 +252,13 @@ void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
 
-/* labyrinth_frame_index() for the free paths: inline, index or -errno. */
-static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
-					     const void *addr)
+/* Index of the frame at @a in segments [@from, @to), or -ENOENT. */
+static __always_inline long labyrinth_search(const struct labyrinth_pool *pool,
+					     unsigned long a, unsigned int from, unsigned int to)
 {
-	/* pairs with the release in labyrinth_grow_publish(): segment before its frames */
-	unsigned int nr_segments = smp_load_acquire(&pool->nr_segments), seg = 0, now;
-	unsigned long a = (unsigned long)addr;
+	unsigned int seg;
 
-	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
-		return -EINVAL;
-again:
-	for (; seg < nr_segments; seg++) {
+	for (seg = from; seg < to; seg++) {
 		const struct labyrinth_segment *sg = &pool->segments[seg];
 		unsigned int lo = 0, hi = sg->nr;
 
@@ -279,20 +274,39 @@ again:
 				return c->first + ((a - c->start) >> PAGE_SHIFT);
 		}
 	}
-	/*
-	 * An address can reach this CPU with only a dependency on the grant
-	 * that read it (a pointer handed over without an acquire), so the
-	 * count read above may predate the frame's segment on a weakly
-	 * ordered CPU.  Read it again after the address before saying no.
-	 */
-	smp_rmb();
-	/* pairs with the release in labyrinth_grow_publish(), as above */
-	now = smp_load_acquire(&pool->nr_segments);
-	if (unlikely(now != nr_segments)) {
-		nr_segments = now;
-		goto again;
-	}
 	return -ENOENT;
+}
+
+/*
+ * The free paths' lookup: inline, index or -errno.  A miss (-ENOENT) is
+ * not final: see labyrinth_lookup_again().
+ */
+static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
+					     const void *addr)
+{
+	/* pairs with the release in labyrinth_grow_publish(): segment before its frames */
+	unsigned int nr_segments = smp_load_acquire(&pool->nr_segments);
+	unsigned long a = (unsigned long)addr;
+
+	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
+		return -EINVAL;
+	return labyrinth_search(pool, a, 0, nr_segments);
+}
+
+/*
+ * An address can reach this CPU with only a dependency on the grant that
+ * read it (a pointer handed over without an acquire), so the segment count
+ * a lookup read may predate the frame's segment on a weakly ordered CPU.
+ * After a miss, read it again, after the address, before saying no.
+ */
+static noinline long labyrinth_lookup_again(const struct labyrinth_pool *pool,
+					    const void *addr)
+{
+	unsigned int nr_segments;
+
+	smp_rmb();	/* the address, then the count: see above */
+	nr_segments = smp_load_acquire(&pool->nr_segments);	/* pairs with grow_publish() */
+	return labyrinth_search(pool, (unsigned long)addr, 0, nr_segments);
 }
 
 /**
@@ -312,6 +326,8 @@ int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
 {
 	long ret = labyrinth_lookup(pool, addr);
 
+	if (ret == -ENOENT)
+		ret = labyrinth_lookup_again(pool, addr);
 	if (ret < 0)
 		return ret;
 	*index = ret;
@@ -352,17 +368,14 @@ static __always_inline void labyrinth_count_frees(struct labyrinth_pool *pool,
 }
 
 /*
- * A free writes nothing to the frame (zeroing happens at grant), so a
- * refused free changes nothing at all.
+ * Free the frame at @addr, whose index is @index.  A free writes nothing to
+ * the frame (zeroing happens at grant), so a refused free changes nothing.
  */
-static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void *addr,
-					      unsigned long caller)
+static __always_inline int labyrinth_free_index(struct labyrinth_pool *pool, void *addr,
+						long index, unsigned long caller)
 {
-	long index = labyrinth_lookup(pool, addr);
 	bool home;
 
-	if (unlikely(index < 0))
-		return labyrinth_refuse_free(pool, addr, index, caller);
 	if (unlikely(pool->flags & LABYRINTH_POOL_POISON)) {
 		/* owned checked first, so a plain double free writes nothing */
 		if (!test_bit(index, pool->bitmap))
@@ -383,6 +396,27 @@ static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void 
 		this_cpu_inc(pool->pcpu->remote_frees);
 	this_cpu_inc(pool->pcpu->frees);
 	return 0;
+}
+
+/* The lookup missed or the address is bad: look once more, or refuse. */
+static noinline int labyrinth_free_missed(struct labyrinth_pool *pool, void *addr, long err,
+					  unsigned long caller)
+{
+	long index = err == -ENOENT ? labyrinth_lookup_again(pool, addr) : err;
+
+	if (index < 0)
+		return labyrinth_refuse_free(pool, addr, index, caller);
+	return labyrinth_free_index(pool, addr, index, caller);
+}
+
+static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void *addr,
+					      unsigned long caller)
+{
+	long index = labyrinth_lookup(pool, addr);
+
+	if (unlikely(index < 0))
+		return labyrinth_free_missed(pool, addr, index, caller);
+	return labyrinth_free_index(pool, addr, index, caller);
 }
 
 /* A free as an RCU-sched reader, which labyrinth_pool_destroy() waits for. */
@@ -586,11 +620,14 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 {
 	unsigned int i, index, word = 0, batch = 0;
 	unsigned long mask = 0, released = 0;
+	bool rereleased = false;
 	int err, ret = 0;
 
 	for (i = 0; i < nr; i++) {
 		long found = labyrinth_lookup(pool, addrs[i]);
 
+		if (unlikely(found == -ENOENT))
+			found = labyrinth_lookup_again(pool, addrs[i]);
 		err = found < 0 ? found : 0;
 		index = found;
 		if (!err && index / BITS_PER_LONG != word) {
@@ -600,6 +637,7 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 			word = index / BITS_PER_LONG;
 			mask = 0;
 			batch = i;
+			rereleased = released & labyrinth_word_filter(word);
 		}
 		/*
 		 * Refused before the batch clears it: listed twice in this
@@ -609,7 +647,7 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 		 */
 		if (!err && ((mask & BIT(index % BITS_PER_LONG)) ||
 			     !test_bit(index, pool->bitmap) ||
-			     (unlikely(released & labyrinth_word_filter(word)) &&
+			     (unlikely(rereleased) &&
 			      labyrinth_listed(addrs, batch, addrs[i]))))
 			err = -EALREADY;
 		if (err) {

@@ -43,7 +43,7 @@ MUTATIONS = {
     "bulk-repeat-batch-only": (
         "finding 3: bulk free catches an address listed twice only within one word's batch",
         [("""			     !test_bit(index, pool->bitmap) ||
-			     (unlikely(released & labyrinth_word_filter(word)) &&
+			     (unlikely(rereleased) &&
 			      labyrinth_listed(addrs, batch, addrs[i]))))""",
           """			     !test_bit(index, pool->bitmap)))""")]),
     # 4: new frames' bits set until growth clears them, after publishing.
