@@ -975,6 +975,17 @@ static void labyrinth_grow_publish(struct labyrinth_pool *pool, unsigned int seg
 	atomic_long_add(added, &pool->refills);
 }
 
+/* A failed step's frames: their addresses go before their pages do. */
+static void labyrinth_forget_frames(struct labyrinth_pool *pool,
+				    const struct labyrinth_segment *sg)
+{
+	unsigned int c;
+
+	for (c = 0; c < sg->nr; c++)
+		memset(&pool->frame_addr[sg->chunks[c].first], 0,
+		       sg->chunks[c].nr * sizeof(*pool->frame_addr));
+}
+
 /*
  * One growth step, in process context: reserve a quarter of the initial
  * size more, or enough to reach the cap within the segments left, whichever
@@ -999,6 +1010,9 @@ static int labyrinth_grow(struct labyrinth_pool *pool)
 	step = max(DIV_ROUND_UP(pool->nr_frames, 4),
 		   DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg));
 	step = min(step, room);
+	/* a step memory cannot hold would be reserved and given back each time */
+	if (step > si_mem_available())
+		return -ENOMEM;
 	sg = &pool->segments[seg];
 	grown = kvcalloc(pool->nr_regions, sizeof(*grown), GFP_KERNEL | __GFP_NOWARN);
 	if (!grown)
@@ -1007,6 +1021,7 @@ static int labyrinth_grow(struct labyrinth_pool *pool)
 	if (!err)
 		err = labyrinth_grow_reserve(pool, step, grown, sg);
 	if (err) {
+		labyrinth_forget_frames(pool, sg);
 		labyrinth_release_segment(sg);
 	} else {
 		labyrinth_segment_seal(sg);

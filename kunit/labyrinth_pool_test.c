@@ -5,9 +5,16 @@
  */
 
 #include <kunit/test.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/hrtimer.h>
 #include <linux/irq_work.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include "../labyrinth_internal.h"
@@ -151,7 +158,7 @@ static void test_steal_from_other_regions(struct kunit *test)
 		kunit_skip(test, "needs more than one CPU region");
 	KUNIT_ASSERT_NOT_NULL(test, got);
 	migrate_disable();
-	home_frames = labyrinth_region_backed(pool, raw_smp_processor_id());
+	home_frames = labyrinth_region_backed(pool, this_cpu_read(pool->pcpu->home));
 	for (i = 0; i < TEST_FRAMES; i++)
 		got[i] = labyrinth_pool_alloc(pool);
 	migrate_enable();
@@ -622,6 +629,400 @@ static void test_growth_failure_keeps_serving(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, 64));
 }
 
+/* A growable pool destroyed when the test ends. */
+static struct labyrinth_pool *test_growable_pool(struct kunit *test, unsigned int nr_frames,
+						 unsigned int max_frames)
+{
+	struct labyrinth_pool *pool = test_create_growable(nr_frames, max_frames);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	return pool;
+}
+
+/* Run one growth step now, whatever the back-off says, and wait for it. */
+static void test_grow_step(struct labyrinth_pool *pool)
+{
+	queue_work(system_unbound_wq, &pool->grow_work);
+	flush_work(&pool->grow_work);
+}
+
+static void test_fail_reserve_off(void *unused)
+{
+	WRITE_ONCE(labyrinth_fail_reserve_at, 0);
+}
+
+/*
+ * A growth step that reserves only part of its frames adds none of them:
+ * it gives them back and fails, and does not spend one of the 15 growth
+ * segments, so a spell of memory pressure that fails every step part way
+ * leaves the cap reachable.  784 = 64 + 15 * 48: every step is 48 frames,
+ * 24 a region on two CPUs, so at least two chunks (16 + 8), and the
+ * second chunk of each step fails.
+ */
+static void test_partial_growth_adds_nothing(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_growable_pool(test, 64, 784);
+	void **got = kunit_kcalloc(test, 785, sizeof(*got), GFP_KERNEL);
+	struct labyrinth_stats st;
+	unsigned int i, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_fail_reserve_off, NULL));
+	WRITE_ONCE(labyrinth_fail_reserve_at, 2);
+	for (i = 0; i < LABYRINTH_MAX_SEGMENTS - 1; i++) {
+		test_grow_step(pool);
+		st = test_stats(pool);
+		KUNIT_ASSERT_EQ(test, st.refill_failures, i + 1);
+		KUNIT_ASSERT_EQ(test, st.refills, 0);
+		KUNIT_ASSERT_EQ(test, st.nr_frames, 64);
+		KUNIT_ASSERT_EQ(test, READ_ONCE(pool->nr_segments), 1);
+	}
+	WRITE_ONCE(labyrinth_fail_reserve_at, 0);
+	for (i = 0; i < LABYRINTH_MAX_SEGMENTS - 1; i++)
+		test_grow_step(pool);
+	st = test_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.nr_frames, 784);
+	KUNIT_EXPECT_EQ(test, st.refills, 784 - 64);
+	n = test_drain(pool, got, 785);
+	KUNIT_EXPECT_EQ(test, n, 784);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 784);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, n));
+}
+
+/* What test_window_hook() saw inside a growth step's publish window. */
+static struct test_window {
+	struct labyrinth_pool *pool;
+	void *frame;
+	void *granted;
+	int free_ret;
+	bool ran;
+} test_window;
+
+static void test_window_hook(struct labyrinth_pool *pool)
+{
+	const struct labyrinth_segment *sg = &pool->segments[pool->nr_segments - 1];
+
+	if (pool != test_window.pool || test_window.ran)
+		return;
+	test_window.frame = (void *)sg->chunks[0].start;
+	test_window.free_ret = labyrinth_pool_free(pool, test_window.frame);
+	test_window.granted = labyrinth_pool_alloc(pool);
+	test_window.ran = true;
+}
+
+static void test_window_hook_off(void *unused)
+{
+	WRITE_ONCE(labyrinth_grow_window_hook, NULL);
+}
+
+/*
+ * Growth publishes its segment, so frees can find the new frames, before
+ * grants may take them.  A free of a new frame in that window is of a
+ * frame nobody was ever granted: refused, and it must not make the frame
+ * grantable early, so that afterwards it is granted exactly once.
+ */
+static void test_growth_window_refuses_new_frame(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_growable_pool(test, 64, 80);
+	void **got = kunit_kcalloc(test, 82, sizeof(*got), GFP_KERNEL);
+	unsigned int i, j, n, seen = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	test_window = (struct test_window){ .pool = pool };
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_window_hook_off, NULL));
+	WRITE_ONCE(labyrinth_grow_window_hook, test_window_hook);
+	n = test_drain(pool, got, 81);
+	KUNIT_EXPECT_EQ(test, n, 64);
+	test_wait_growth(pool);	/* one step of 16 frames reaches the cap */
+	WRITE_ONCE(labyrinth_grow_window_hook, NULL);
+	KUNIT_ASSERT_TRUE(test, test_window.ran);
+	KUNIT_EXPECT_EQ(test, test_window.free_ret, -EALREADY);
+	KUNIT_EXPECT_NULL(test, test_window.granted);
+	if (test_window.granted)
+		got[n++] = test_window.granted;
+	n += test_drain(pool, got + n, 81 - n);
+	KUNIT_EXPECT_EQ(test, n, 80);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 80);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).double_free, 1);
+	for (i = 0; i < n; i++) {
+		seen += got[i] == test_window.frame;
+		for (j = i + 1; j < n; j++)
+			KUNIT_EXPECT_PTR_NE(test, got[i], got[j]);
+	}
+	KUNIT_EXPECT_EQ(test, seen, 1);
+	labyrinth_pool_free_bulk(pool, got, n);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+}
+
+/*
+ * The growth back-off is a distance from the last failure: a failure just
+ * now holds growth back, but a stamp older than half the jiffies range
+ * (32-bit jiffies wrap after 49.7 days) must not read as one in the future
+ * and hold growth back for weeks more.
+ */
+static void test_growth_backoff_is_a_distance(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_growable_pool(test, 64, 128);
+	void **got = kunit_kcalloc(test, 129, sizeof(*got), GFP_KERNEL);
+	unsigned long failed = jiffies;
+	unsigned int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	WRITE_ONCE(pool->grow_failed_at, failed);
+	n = test_drain(pool, got, 129);
+	test_wait_growth(pool);
+	if (jiffies - failed < LABYRINTH_GROW_BACKOFF)
+		KUNIT_EXPECT_EQ(test, test_stats(pool).refills, 0);
+	else
+		kunit_info(test, "guest too slow to see the back-off hold\n");
+
+	WRITE_ONCE(pool->grow_failed_at,
+		   jiffies - LABYRINTH_GROW_BACKOFF - ULONG_MAX / 2 - 1);
+	n += test_drain(pool, got + n, 129 - n);	/* the failed grant kicks */
+	test_wait_growth(pool);
+	n += test_drain(pool, got + n, 129 - n);
+	KUNIT_EXPECT_GT(test, test_stats(pool).refills, 0);
+	KUNIT_EXPECT_GT(test, n, 64);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).refill_failures, 0);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, n));
+}
+
+/* Grant and free one frame 64 times, on the CPU work_on_cpu() chose. */
+static long test_churn_one(void *data)
+{
+	struct labyrinth_pool *pool = data;
+	unsigned int i;
+	void *p;
+
+	for (i = 0; i < 64; i++) {
+		p = labyrinth_pool_alloc(pool);
+		if (!p)
+			return -ENOMEM;
+		if (labyrinth_pool_free(pool, p))
+			return -EALREADY;
+	}
+	return 0;
+}
+
+/* Size (its share of the cap) of the home region of @cpu. */
+static unsigned int test_home_nr(struct labyrinth_pool *pool, int cpu)
+{
+	return pool->regions[per_cpu_ptr(pool->pcpu, cpu)->home].nr;
+}
+
+/*
+ * A pool smaller than the CPU count leaves CPUs without frames of their
+ * own.  Each adopts a region that has frames as its home, so its grants
+ * and frees are home ones, not a steal and a remote free every time.
+ */
+static void test_small_pool_homes_every_cpu(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, 1);
+	struct labyrinth_stats st;
+	int cpu, bare = -1;
+
+	for_each_possible_cpu(cpu) {
+		KUNIT_EXPECT_GT_MSG(test, test_home_nr(pool, cpu), 0, "CPU %d", cpu);
+		if (!pool->regions[cpu].nr && cpu_online(cpu))
+			bare = cpu;
+	}
+	if (bare < 0)
+		kunit_skip(test, "every online CPU has frames of its own");
+	KUNIT_EXPECT_EQ(test, 0, work_on_cpu(bare, test_churn_one, pool));
+	st = test_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.grants, 64);
+	KUNIT_EXPECT_EQ(test, st.steals, 0);
+	KUNIT_EXPECT_EQ(test, st.remote_frees, 0);
+}
+
+/*
+ * A CPU that comes online after create has no region of its own.  It
+ * adopts one with frames, so churning one frame on it neither steals nor
+ * kicks growth (which could never fill its empty region) on every grant.
+ */
+static void test_late_cpu_adopts_home(struct kunit *test)
+{
+	struct labyrinth_pool *pool;
+	struct labyrinth_stats st;
+	int other, err;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	other = cpumask_last(cpu_online_mask);
+	err = remove_cpu(other);
+	if (err)
+		kunit_skip(test, "CPU %d cannot go offline: %d", other, err);
+	pool = test_create_growable(64, 1024);
+	err = add_cpu(other);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	KUNIT_ASSERT_EQ(test, err, 0);
+
+	KUNIT_EXPECT_EQ(test, pool->regions[other].nr, 0);
+	KUNIT_EXPECT_GT(test, test_home_nr(pool, other), 0);
+	KUNIT_EXPECT_EQ(test, 0, work_on_cpu(other, test_churn_one, pool));
+	test_wait_growth(pool);
+	st = test_stats(pool);
+	KUNIT_EXPECT_EQ(test, st.grants, 64);
+	KUNIT_EXPECT_EQ(test, st.steals, 0);
+	KUNIT_EXPECT_EQ(test, st.refills, 0);
+	KUNIT_EXPECT_EQ(test, st.nr_frames, 64);
+}
+
+/*
+ * A bulk free on one CPU while a kthread on another takes what comes free,
+ * and a timer that holds the free once A is free until the kthread has it.
+ */
+#define TEST_RELIST_FRAMES	16384
+#define TEST_HOLD_NS		(20 * NSEC_PER_USEC)
+
+struct test_relist {
+	struct labyrinth_pool *pool;
+	void **list;
+	unsigned int nr;
+	void **taken;
+	unsigned int nr_taken;
+	void *a;
+	unsigned int a_index;
+	struct hrtimer hold;
+	bool spinning;
+	bool a_taken;
+	bool held;
+	bool done;
+};
+
+static int test_taker_fn(void *data)
+{
+	struct test_relist *rl = data;
+	void *p;
+
+	while (!kthread_should_stop()) {
+		if (!READ_ONCE(rl->done)) {
+			p = labyrinth_pool_alloc(rl->pool);
+			if (p && rl->nr_taken < rl->nr)
+				rl->taken[rl->nr_taken++] = p;
+			if (p == rl->a)
+				WRITE_ONCE(rl->a_taken, true);
+		}
+		WRITE_ONCE(rl->spinning, true);
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * In the freeing CPU's timer interrupt: once the free has released A's
+ * word, wait for the other CPU to be granted A, so that the second A is
+ * looked at while A has its new owner.  A second at most: QEMU without
+ * multi-threaded TCG runs the other CPU only every 100 ms.
+ */
+static enum hrtimer_restart test_hold_fn(struct hrtimer *timer)
+{
+	struct test_relist *rl = container_of(timer, struct test_relist, hold);
+	unsigned int us;
+
+	if (READ_ONCE(rl->done) || READ_ONCE(rl->a_taken))
+		return HRTIMER_NORESTART;
+	if (test_bit(rl->a_index, rl->pool->bitmap)) {
+		hrtimer_forward_now(timer, ns_to_ktime(TEST_HOLD_NS));
+		return HRTIMER_RESTART;
+	}
+	for (us = 0; us < USEC_PER_SEC && !READ_ONCE(rl->a_taken); us++)
+		udelay(1);
+	WRITE_ONCE(rl->held, READ_ONCE(rl->a_taken));
+	return HRTIMER_NORESTART;
+}
+
+static long test_free_list(void *data)
+{
+	struct test_relist *rl = data;
+	int ret;
+
+	hrtimer_start(&rl->hold, ns_to_ktime(TEST_HOLD_NS), HRTIMER_MODE_REL_PINNED_HARD);
+	ret = labyrinth_pool_free_bulk(rl->pool, rl->list, rl->nr);
+	WRITE_ONCE(rl->done, true);
+	hrtimer_cancel(&rl->hold);
+	return ret;
+}
+
+/*
+ * free_bulk({A, B..., A}), A and the Bs in different bitmap words: A's
+ * word is released before the second A is looked at, and by then another
+ * CPU may own A again.  The second A must be refused, never taken for the
+ * new owner's free.  A kthread on the other CPU takes every frame that
+ * comes free, A first (the only free frame of its home region), while the
+ * free walks, and poisons, the 8192 Bs of the other region; a timer on the
+ * freeing CPU holds the free until the kthread has A.
+ */
+static void test_free_bulk_relisted_regranted(struct kunit *test)
+{
+	const struct labyrinth_pool_config cfg = {
+		.name = "kunit-relist", .nr_frames = TEST_RELIST_FRAMES,
+		.flags = LABYRINTH_POOL_POISON,
+	};
+	struct labyrinth_pool *pool = labyrinth_pool_create_config(&cfg);
+	struct test_relist rl = { .pool = pool };
+	const struct labyrinth_region *its;
+	struct labyrinth_stats st;
+	struct task_struct *t;
+	unsigned int i, taker;
+	void **got;
+	long ret;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	got = kunit_kcalloc(test, TEST_RELIST_FRAMES, sizeof(*got), GFP_KERNEL);
+	rl.list = kunit_kcalloc(test, TEST_RELIST_FRAMES, sizeof(*rl.list), GFP_KERNEL);
+	rl.taken = kunit_kcalloc(test, TEST_RELIST_FRAMES, sizeof(*rl.taken), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_ASSERT_NOT_NULL(test, rl.list);
+	KUNIT_ASSERT_NOT_NULL(test, rl.taken);
+	KUNIT_ASSERT_EQ(test, labyrinth_pool_alloc_bulk(pool, got, TEST_RELIST_FRAMES),
+			TEST_RELIST_FRAMES);
+
+	taker = cpumask_last(cpu_online_mask);
+	its = &pool->regions[per_cpu_ptr(pool->pcpu, taker)->home];
+	rl.a_index = its->first;
+	rl.a = (void *)pool->frame_addr[rl.a_index];
+	rl.list[rl.nr++] = rl.a;
+	for (i = 0; i < labyrinth_index_limit(pool); i++)
+		if (pool->frame_addr[i] && i - its->first >= its->nr)
+			rl.list[rl.nr++] = (void *)pool->frame_addr[i];
+	KUNIT_ASSERT_GE(test, rl.nr, 2);
+	rl.list[rl.nr++] = rl.a;
+
+	t = kthread_create_on_cpu(test_taker_fn, &rl, taker, "labyrinth_taker");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+	wake_up_process(t);
+	for (i = 0; i < 1000 && !READ_ONCE(rl.spinning); i++)
+		usleep_range(100, 200);
+	hrtimer_init_on_stack(&rl.hold, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	rl.hold.function = test_hold_fn;
+	ret = work_on_cpu(cpumask_first(cpu_online_mask), test_free_list, &rl);
+	destroy_hrtimer_on_stack(&rl.hold);
+	kthread_stop(t);
+
+	st = test_stats(pool);
+	kunit_info(test, "the other CPU took %u frames%s%s\n", rl.nr_taken,
+		   rl.a_taken ? ", A among them" : "", rl.held ? " while the free was held" : "");
+	KUNIT_EXPECT_EQ(test, ret, -EALREADY);
+	KUNIT_EXPECT_EQ(test, st.double_free, 1);
+	KUNIT_EXPECT_EQ(test, st.frees, rl.nr - 1);
+	/*
+	 * Still owned: the kthread's region but A, and what the kthread took,
+	 * each frame once (a frame freed under it would be missing here).
+	 */
+	KUNIT_EXPECT_EQ(test, st.owned, its->backed - 1 + rl.nr_taken);
+
+	labyrinth_pool_free_bulk(pool, rl.taken, rl.nr_taken);
+	for (i = 1; i < its->backed; i++)
+		labyrinth_pool_free(pool, (void *)pool->frame_addr[its->first + i]);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+}
+
 static void test_create_config_invalid(struct kunit *test)
 {
 	struct labyrinth_pool_config cfg = { .name = "kunit", .nr_frames = 64 };
@@ -722,6 +1123,11 @@ static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_growth_reaches_far_cap),
 	KUNIT_CASE(test_fixed_pool_never_grows),
 	KUNIT_CASE(test_growth_failure_keeps_serving),
+	KUNIT_CASE(test_partial_growth_adds_nothing),
+	KUNIT_CASE(test_growth_window_refuses_new_frame),
+	KUNIT_CASE(test_growth_backoff_is_a_distance),
+	KUNIT_CASE(test_small_pool_homes_every_cpu),
+	KUNIT_CASE(test_late_cpu_adopts_home),
 	KUNIT_CASE(test_poison_catches_write_after_free),
 	KUNIT_CASE(test_poison_quiet_when_honest),
 	{}
@@ -744,6 +1150,7 @@ static struct kunit_case labyrinth_misuse_cases[] = {
 	KUNIT_CASE(test_free_null),
 	KUNIT_CASE(test_free_err_ptr),
 	KUNIT_CASE(test_free_bulk_with_bad_entries),
+	KUNIT_CASE_SLOW(test_free_bulk_relisted_regranted),
 	KUNIT_CASE(test_destroy_while_owned),
 	KUNIT_CASE(test_destroy_bad_pointer),
 	KUNIT_CASE(test_abandon_keeps_owned_frames),
