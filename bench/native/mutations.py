@@ -21,10 +21,18 @@ MUTATIONS = {
         [("""	room = pool->max_frames - pool->backed_frames;
 	if (!room)
 		return 0;
+	/* steps are sized to reach the cap by the last segment */
+	if (WARN_ON_ONCE(seg >= LABYRINTH_MAX_SEGMENTS))
+		return -ENOSPC;
+	step = max(DIV_ROUND_UP(pool->nr_frames, 4),
+		   DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg));
 """, """	room = pool->max_frames - pool->backed_frames;
-	step = DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg);
+	step = max(DIV_ROUND_UP(pool->nr_frames, 4),
+		   DIV_ROUND_UP(room, LABYRINTH_MAX_SEGMENTS - seg));
 	if (!room)
 		return 0;
+	if (seg == LABYRINTH_MAX_SEGMENTS)
+		return -ENOSPC;
 """)]),
     # 2: a step that reserved part of its frames publishes them anyway.
     "partial-step-published": (
