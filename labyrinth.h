@@ -82,6 +82,22 @@ struct labyrinth_stats {
 #define LABYRINTH_POOL_POISON	BIT(0)
 
 /**
+ * LABYRINTH_POOL_SINGLE_OWNER - zero frames once, at reservation, never on recycle
+ *
+ * page_pool's contract, for a pool whose frames only its creator ever
+ * holds (an RX ring's buffers, say): frames are zeroed when reserved, at
+ * create and by growth, and a recycled frame keeps whatever its last owner,
+ * the same client, left in it, even when the kernel runs with init_on_alloc
+ * or init_on_free.  Without this flag a pool follows the kernel's policy:
+ * under init_on_alloc or init_on_free every grant clears the frame, so no
+ * owner sees the bytes of the one before.  The default pool, which every
+ * client module shares, always follows the kernel's policy.  With
+ * %LABYRINTH_POOL_POISON as well, frames hold the poison pattern instead of
+ * zeroes, and the poison is still checked on every grant.
+ */
+#define LABYRINTH_POOL_SINGLE_OWNER	BIT(1)
+
+/**
  * LABYRINTH_POISON_BYTE - pattern a poisoned pool writes into freed frames
  */
 #define LABYRINTH_POISON_BYTE	0x6b
@@ -92,7 +108,7 @@ struct labyrinth_stats {
  *        characters
  * @nr_frames: pages reserved at create
  * @max_frames: growth cap, at least @nr_frames; 0 for a fixed pool
- * @flags: %LABYRINTH_POOL_POISON or 0
+ * @flags: %LABYRINTH_POOL_POISON, %LABYRINTH_POOL_SINGLE_OWNER, both, or 0
  */
 struct labyrinth_pool_config {
 	const char *name;

@@ -129,7 +129,8 @@ static noinline void labyrinth_check_poison(struct labyrinth_pool *pool, void *a
  * init_on_free is honoured here too, at grant rather than at free: a free
  * then never writes to the frame, so a buggy racing double free cannot
  * scribble on the frame's next owner, and no owner ever sees the bytes of
- * the one before.
+ * the one before.  A single-owner pool's frames only ever pass between one
+ * client's hands: they were zeroed at reservation and are not cleared again.
  */
 static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
 					     unsigned int bit, bool away)
@@ -139,7 +140,8 @@ static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsign
 	trace_labyrinth_grant(pool, addr, away);
 	if (unlikely(pool->flags & LABYRINTH_POOL_POISON))
 		labyrinth_check_poison(pool, addr);
-	if (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free())
+	if ((want_init_on_alloc(GFP_ATOMIC) || want_init_on_free()) &&
+	    !(pool->flags & LABYRINTH_POOL_SINGLE_OWNER))
 		clear_page(addr);
 	return addr;
 }
@@ -1135,7 +1137,7 @@ static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
 		return -EINVAL;
 	if (!cfg->nr_frames || (cfg->max_frames && cfg->max_frames < cfg->nr_frames))
 		return -EINVAL;
-	if (cfg->flags & ~LABYRINTH_POOL_POISON)
+	if (cfg->flags & ~(LABYRINTH_POOL_POISON | LABYRINTH_POOL_SINGLE_OWNER))
 		return -EINVAL;
 	if (max(cfg->nr_frames, cfg->max_frames) > LABYRINTH_MAX_FRAMES ||
 	    cfg->nr_frames + labyrinth_meta_pages(max(cfg->nr_frames, cfg->max_frames)) >
@@ -1152,7 +1154,8 @@ static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
  * the home regions of the CPUs online now and taken from each CPU's NUMA
  * node, in high-order chunks where the buddy allocator has them; grants
  * never allocate.  Pages are zeroed here (or poisoned, with
- * %LABYRINTH_POOL_POISON) so the first owner never sees stale data.
+ * %LABYRINTH_POOL_POISON) so the first owner never sees stale data; with
+ * %LABYRINTH_POOL_SINGLE_OWNER that is the only time they are cleared.
  *
  * With a growth cap, a CPU whose home region runs empty kicks a work item
  * (through irq_work, so from any context) that reserves more, in process

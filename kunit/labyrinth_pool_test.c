@@ -106,6 +106,31 @@ static void test_grant_hides_previous_owner(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
 }
 
+/*
+ * A single-owner pool zeroes a frame once, at reservation, and never on
+ * recycle, whatever init_on_alloc or init_on_free say: the next grant of a
+ * frame sees what the same client left in it.
+ */
+static void test_single_owner_keeps_bytes(struct kunit *test)
+{
+	const struct labyrinth_pool_config cfg = {
+		.name = "kunit-single", .nr_frames = 1, .flags = LABYRINTH_POOL_SINGLE_OWNER,
+	};
+	struct labyrinth_pool *pool = labyrinth_pool_create_config(&cfg);
+	void *p;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	p = labyrinth_pool_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, PAGE_SIZE));
+	memset(p, 0xa5, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_ASSERT_PTR_EQ(test, labyrinth_pool_alloc(pool), p);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0xa5, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+}
+
 static void test_exhaustion(struct kunit *test)
 {
 	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
@@ -1111,6 +1136,7 @@ static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_direct_mapped),
 	KUNIT_CASE(test_first_grant_is_zeroed),
 	KUNIT_CASE(test_grant_hides_previous_owner),
+	KUNIT_CASE(test_single_owner_keeps_bytes),
 	KUNIT_CASE(test_exhaustion),
 	KUNIT_CASE(test_refill_after_exhaustion),
 	KUNIT_CASE(test_steal_from_other_regions),
