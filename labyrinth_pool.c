@@ -125,6 +125,17 @@ static noinline void labyrinth_check_poison(struct labyrinth_pool *pool, void *a
 			    pool->name, addr, (long)(bad - (u8 *)addr), *bad);
 }
 
+/* A grant from a poisoned or single-owner pool: out of the fast path. */
+static noinline void *labyrinth_grant_flagged(struct labyrinth_pool *pool, void *addr)
+{
+	if (pool->flags & LABYRINTH_POOL_POISON)
+		labyrinth_check_poison(pool, addr);
+	if (!(pool->flags & LABYRINTH_POOL_SINGLE_OWNER) &&
+	    (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free()))
+		clear_page(addr);
+	return addr;
+}
+
 /*
  * init_on_free is honoured here too, at grant rather than at free: a free
  * then never writes to the frame, so a buggy racing double free cannot
@@ -138,10 +149,9 @@ static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsign
 	void *addr = (void *)pool->frame_addr[pool->regions[region].first + bit];
 
 	trace_labyrinth_grant(pool, addr, away);
-	if (unlikely(pool->flags & LABYRINTH_POOL_POISON))
-		labyrinth_check_poison(pool, addr);
-	if ((want_init_on_alloc(GFP_ATOMIC) || want_init_on_free()) &&
-	    !(pool->flags & LABYRINTH_POOL_SINGLE_OWNER))
+	if (unlikely(pool->flags & (LABYRINTH_POOL_POISON | LABYRINTH_POOL_SINGLE_OWNER)))
+		return labyrinth_grant_flagged(pool, addr);
+	if (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free())
 		clear_page(addr);
 	return addr;
 }
