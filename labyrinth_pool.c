@@ -321,6 +321,15 @@ static noinline long labyrinth_lookup_again(const struct labyrinth_pool *pool,
 	return labyrinth_search(pool, (unsigned long)addr, 0, nr_segments);
 }
 
+/* labyrinth_lookup(), and on a miss labyrinth_lookup_again(): the final answer. */
+static __always_inline long labyrinth_lookup_final(const struct labyrinth_pool *pool,
+						   const void *addr)
+{
+	long index = labyrinth_lookup(pool, addr);
+
+	return unlikely(index == -ENOENT) ? labyrinth_lookup_again(pool, addr) : index;
+}
+
 /**
  * labyrinth_frame_index() - map an address to its frame index
  * @pool: pool to look in
@@ -336,10 +345,8 @@ static noinline long labyrinth_lookup_again(const struct labyrinth_pool *pool,
 int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
 			  unsigned int *index)
 {
-	long ret = labyrinth_lookup(pool, addr);
+	long ret = labyrinth_lookup_final(pool, addr);
 
-	if (ret == -ENOENT)
-		ret = labyrinth_lookup_again(pool, addr);
 	if (ret < 0)
 		return ret;
 	*index = ret;
@@ -636,10 +643,8 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 	int err, ret = 0;
 
 	for (i = 0; i < nr; i++) {
-		long found = labyrinth_lookup(pool, addrs[i]);
+		long found = labyrinth_lookup_final(pool, addrs[i]);
 
-		if (unlikely(found == -ENOENT))
-			found = labyrinth_lookup_again(pool, addrs[i]);
 		err = found < 0 ? found : 0;
 		index = found;
 		if (!err && index / BITS_PER_LONG != word) {
@@ -1246,14 +1251,13 @@ static void labyrinth_stop_growth(struct labyrinth_pool *pool)
 }
 
 /*
- * Grants and frees are RCU-sched readers: wait out the last ones, then
- * catch a growth kick a grant's tail sent after it read @stopping clear.
+ * Grants and frees are RCU-sched readers: wait out the last ones, then stop
+ * growth again for a kick a grant's tail sent after it read @stopping clear.
  */
 static void labyrinth_quiesce(struct labyrinth_pool *pool)
 {
 	synchronize_rcu();
-	irq_work_sync(&pool->grow_kick);
-	cancel_work_sync(&pool->grow_work);
+	labyrinth_stop_growth(pool);
 }
 
 /**

@@ -90,8 +90,8 @@ MUTATIONS = {
     "destroy-no-grace-period": (
         "point 6: destroy does not wait for the last free to finish",
         [("""	synchronize_rcu();
-	irq_work_sync(&pool->grow_kick);
-""", """	irq_work_sync(&pool->grow_kick);
+	labyrinth_stop_growth(pool);
+""", """	labyrinth_stop_growth(pool);
 """)]),
     # not from the issue: a search that never leaves its first bitmap word.
     "search-first-word-only": (
