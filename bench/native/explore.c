@@ -863,14 +863,18 @@ static void setup_hold(int cpu, unsigned int n)
 	lab_shim_set_cpu(0);
 }
 
+static void one_pair(struct actor *a)
+{
+	if (grant(a))
+		give_back(a, a->nheld - 1);
+}
+
 static void pair(struct actor *a)
 {
 	int i;
 
-	for (i = 0; i < (a->arg ?: 1); i++) {
-		if (grant(a))
-			give_back(a, a->nheld - 1);
-	}
+	for (i = 0; i < (a->arg ?: 1); i++)
+		one_pair(a);
 }
 
 /* Pairs with a wait for growth after each, as time passing would give. */
@@ -879,8 +883,7 @@ static void pair_wait(struct actor *a)
 	int i;
 
 	for (i = 0; i < a->arg; i++) {
-		if (grant(a))
-			give_back(a, a->nheld - 1);
+		one_pair(a);
 		wait_growth();
 	}
 }
@@ -893,15 +896,25 @@ static void grant_hold(struct actor *a)
 		grant(a);
 }
 
-static void free_then_grant(struct actor *a)
+/* The setup's last frame becomes @a's. */
+static void adopt_one(struct actor *a)
 {
-	void *p;
+	void *p = holder_held[--holder_nheld];
 
-	/* the frame the setup gave this actor: last of the holder's */
-	p = holder_held[--holder_nheld];
 	frame_of(p)->owner = a - act;
 	a->held[a->nheld++] = p;
-	give_back(a, 0);
+}
+
+/* Frees the frame the setup took last, as its owner. */
+static void free_held_by_setup(struct actor *a)
+{
+	adopt_one(a);
+	give_back(a, a->nheld - 1);
+}
+
+static void free_then_grant(struct actor *a)
+{
+	free_held_by_setup(a);
 	grant(a);
 }
 
@@ -917,12 +930,8 @@ static void bulk_pair(struct actor *a)
 /* Adopt the holder's frames: they become this actor's to free. */
 static void adopt_all(struct actor *a)
 {
-	while (holder_nheld) {
-		void *p = holder_held[--holder_nheld];
-
-		frame_of(p)->owner = a - act;
-		a->held[a->nheld++] = p;
-	}
+	while (holder_nheld)
+		adopt_one(a);
 }
 
 /* Frees {A, B, A} (or {A, A, B} with arg 1): the repeat must be refused. */
@@ -991,15 +1000,6 @@ static void grant_through_growth(struct actor *a)
 	for (i = 0; i < a->arg; i++)
 		if (!grant(a))
 			wait_growth();
-}
-
-static void free_held_by_setup(struct actor *a)
-{
-	void *p = holder_held[--holder_nheld];
-
-	frame_of(p)->owner = a - act;
-	a->held[a->nheld++] = p;
-	give_back(a, 0);
 }
 
 /* A grant that finds every frame owned (and kicks growth), then the last free. */
