@@ -25,8 +25,8 @@ struct labyrinth_pool;
 /**
  * LABYRINTH_MAX_FRAMES - largest number of frames one pool may reserve
  *
- * 256 GiB of 4 KiB pages.  Keeps the per-frame metadata of a pool (16
- * bytes a frame at worst) below the largest single kvmalloc() allocation.
+ * 256 GiB of 4 KiB pages.  Keeps the per-frame metadata of a pool (24
+ * bytes a frame at worst) within what one kvmalloc() allocation may hold.
  */
 #define LABYRINTH_MAX_FRAMES	BIT(26)
 

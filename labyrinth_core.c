@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * labyrinth module core: parameters, the default pool and its exports.
+ * labyrinth module core: parameters and the default pool.  The default
+ * pool's grant and free exports are in labyrinth_pool.c, where they inline
+ * the pool's fast path instead of calling it.
  *
  * Parameters are only recorded when they are set and validated together at
  * init, so that a bad value fails insmod with one line naming the parameter
@@ -42,7 +44,8 @@ module_param(poison, bool, 0444);
 MODULE_PARM_DESC(poison,
 		 "Poison freed frames of the default pool and report writes after free at grant (debugging; default N)");
 
-static struct labyrinth_pool *labyrinth_default;
+/* The pool behind the default-pool exports, in labyrinth_pool.c. */
+struct labyrinth_pool *labyrinth_default;
 
 static int labyrinth_param_set(const char *val, const struct kernel_param *kp)
 {
@@ -192,44 +195,6 @@ static void __exit labyrinth_exit(void)
 
 module_init(labyrinth_init);
 module_exit(labyrinth_exit);
-
-/**
- * labyrinth_void_alloc_page_gfp_atomic_exclusive() - take one exclusive page
- *
- * Takes a page from the default pool (sized by the nr_pages and max_pages
- * parameters).
- * The caller is the frame's only owner until it calls
- * labyrinth_free_page_exclusive().  See labyrinth_pool_alloc().
- *
- * Context: Any context where RCU is watching, NMI included.  Never sleeps,
- * takes no lock.
- * Return: A page-aligned, direct-mapped page, or NULL when every frame of
- * the default pool is owned.
- */
-void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void)
-{
-	return labyrinth_pool_alloc(labyrinth_default);
-}
-EXPORT_SYMBOL_NS_GPL(labyrinth_void_alloc_page_gfp_atomic_exclusive, LABYRINTH);
-
-/**
- * labyrinth_free_page_exclusive() - give a page back to the default pool
- * @addr: address from labyrinth_void_alloc_page_gfp_atomic_exclusive()
- *
- * A free that cannot be right changes nothing; it is counted and warned
- * about with the caller's address.  See labyrinth_pool_free().
- *
- * Context: Any context where RCU is watching, NMI included.  Never sleeps,
- * takes no lock.
- * Return: 0 on success; -EINVAL for NULL, an ERR_PTR or an unaligned
- * address; -ENOENT for an address not from the default pool; -EALREADY
- * for a frame that is not owned (double free).
- */
-int labyrinth_free_page_exclusive(void *addr)
-{
-	return labyrinth_pool_free_caller(labyrinth_default, addr, _RET_IP_);
-}
-EXPORT_SYMBOL_NS_GPL(labyrinth_free_page_exclusive, LABYRINTH);
 
 /**
  * labyrinth_default_pool() - the pool behind the default-pool exports

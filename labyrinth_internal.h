@@ -23,8 +23,18 @@
 /* Default pool size when nr_pages is not given: 4 MiB of 4 KiB pages. */
 #define LABYRINTH_DEFAULT_NR_PAGES	1024U
 
+/*
+ * One CPU's view of its pool.  @map, @addrs, @backed, @first and @nr
+ * describe the home region and never change after create, so the fast path
+ * finds its region without reading the shared region array.
+ */
 struct labyrinth_pcpu {
+	unsigned long *map;		/* the home region's first bitmap word */
+	const unsigned long *addrs;	/* frame_addr[] from the home region's first bit */
+	const unsigned int *backed;	/* the home region's searchable bits */
 	unsigned int home;	/* region this CPU grants from first */
+	unsigned int first;	/* the home region's first bit */
+	unsigned int nr;	/* the home region's bits, backed or not */
 	unsigned int hint;	/* next bit to try in the home region */
 	u64 grants;
 	u64 frees;
@@ -57,8 +67,8 @@ struct labyrinth_region {
 };
 
 /*
- * The chunks of one reservation: the create, or one growth step.  Sorted by
- * address and never changed once published.
+ * The chunks of one reservation: the create, or one growth step, kept to
+ * give the pages back.  Never changed once published.
  */
 struct labyrinth_segment {
 	struct labyrinth_chunk *chunks;
@@ -82,8 +92,11 @@ struct labyrinth_segment {
  * @regions: home region of each CPU id; CPUs offline at create get none
  * @bitmap: exclusivity bitmap, bit set while the frame is owned
  * @frame_addr: frame index (bit number) to direct-map address, 0 for padding
- * @segments: reservations, for free's address lookup
- * @nr_segments: published entries of @segments (release/acquire)
+ * @frame_table: address to frame index for the frees: an open-addressed
+ *               hash of page frame numbers, entries frame index + 1, 0 empty
+ * @table_bits: log2 of the slots of @frame_table, at least twice the cap
+ * @segments: reservations, to give their pages back
+ * @nr_segments: entries of @segments in use
  * @grow_kick: queued from any context when a home region runs empty
  * @grow_work: process-context growth step, queued by @grow_kick
  * @stopping: set while destroy waits for growth to finish
@@ -113,6 +126,8 @@ struct labyrinth_pool {
 	struct labyrinth_region *regions;
 	unsigned long *bitmap;
 	unsigned long *frame_addr;
+	u32 *frame_table;
+	unsigned int table_bits;
 	struct labyrinth_segment segments[LABYRINTH_MAX_SEGMENTS];
 	unsigned int nr_segments;
 	struct irq_work grow_kick;
@@ -179,14 +194,15 @@ static inline void labyrinth_grow_window(struct labyrinth_pool *pool)
 }
 #endif
 
+/* The default pool, set by labyrinth_core.c before its exports can run. */
+extern struct labyrinth_pool *labyrinth_default;
+
 void labyrinth_debugfs_add(struct labyrinth_pool *pool);
 void labyrinth_debugfs_remove(struct labyrinth_pool *pool);
 void labyrinth_debugfs_init(void);
 void labyrinth_debugfs_exit(void);
 
 unsigned long labyrinth_pool_abandon(struct labyrinth_pool *pool);
-int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr,
-			       unsigned long caller);
 int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
 			  unsigned int *index);
 

@@ -97,12 +97,10 @@ static __always_inline int labyrinth_claim_range(unsigned long *map, unsigned in
 	}
 }
 
-/* Claim a bit of @region, searching from @hint to the end, then wrapping. */
-static __always_inline int labyrinth_claim_region(struct labyrinth_pool *pool,
-						  unsigned int region, unsigned int hint)
+/* Claim a bit of @map's first @nbits, searching from @hint to the end, then wrapping. */
+static __always_inline int labyrinth_claim_map(unsigned long *map, unsigned int nbits,
+					       unsigned int hint)
 {
-	unsigned long *map = labyrinth_region_map(pool, region);
-	unsigned int nbits = labyrinth_region_backed(pool, region);
 	int bit;
 
 	if (unlikely(hint >= nbits))
@@ -111,6 +109,13 @@ static __always_inline int labyrinth_claim_region(struct labyrinth_pool *pool,
 	if (unlikely(bit < 0) && hint)
 		bit = labyrinth_claim_range(map, 0, hint);
 	return bit;
+}
+
+/* Claim a bit of @region, searching from its start. */
+static int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int region)
+{
+	return labyrinth_claim_map(labyrinth_region_map(pool, region),
+				   labyrinth_region_backed(pool, region), 0);
 }
 
 /* Poisoned pools: a frame written while it was free is reported at grant. */
@@ -143,10 +148,10 @@ static noinline void *labyrinth_grant_flagged(struct labyrinth_pool *pool, void 
  * the one before.  A single-owner pool's frames only ever pass between one
  * client's hands: they were zeroed at reservation and are not cleared again.
  */
-static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsigned int region,
-					     unsigned int bit, bool away)
+static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsigned long frame,
+					     bool away)
 {
-	void *addr = (void *)pool->frame_addr[pool->regions[region].first + bit];
+	void *addr = (void *)frame;
 
 	trace_labyrinth_grant(pool, addr, away);
 	if (unlikely(pool->flags & (LABYRINTH_POOL_POISON | LABYRINTH_POOL_SINGLE_OWNER)))
@@ -156,17 +161,18 @@ static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsign
 	return addr;
 }
 
-static __always_inline unsigned int labyrinth_home(const struct labyrinth_pool *pool)
+/* Frame @bit of @region, found by its region rather than by this CPU's home. */
+static unsigned long labyrinth_region_frame(const struct labyrinth_pool *pool,
+					    unsigned int region, unsigned int bit)
 {
-	return this_cpu_read(pool->pcpu->home);
+	return pool->frame_addr[pool->regions[region].first + bit];
 }
 
+/* Whether frame @index lies in this CPU's home region. */
 static __always_inline bool labyrinth_homed_here(const struct labyrinth_pool *pool,
 						 unsigned int index)
 {
-	const struct labyrinth_region *home = &pool->regions[labyrinth_home(pool)];
-
-	return index - home->first < home->nr;
+	return index - this_cpu_read(pool->pcpu->first) < this_cpu_read(pool->pcpu->nr);
 }
 
 /*
@@ -199,17 +205,19 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 	const struct labyrinth_region *rg = &pool->regions[home];
 	bool kicked = READ_ONCE(rg->backed) < rg->nr;
 	unsigned int i, region;
+	unsigned long frame;
 	int bit;
 
 	if (kicked)
 		labyrinth_kick_growth(pool);
 	for (i = 1; i < pool->nr_regions; i++) {
 		region = (home + i) % pool->nr_regions;
-		bit = labyrinth_claim_region(pool, region, 0);
+		bit = labyrinth_claim_region(pool, region);
 		if (bit >= 0) {
 			this_cpu_inc(pool->pcpu->steals);
 			this_cpu_inc(pool->pcpu->grants);
-			return labyrinth_grant(pool, region, bit, true);
+			frame = labyrinth_region_frame(pool, region, bit);
+			return labyrinth_grant(pool, frame, true);
 		}
 	}
 	if (!kicked)
@@ -219,19 +227,26 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 	return NULL;
 }
 
+/*
+ * The home region's bounds come from per-CPU data, so the fast path reads
+ * nothing shared but the bitmap word it claims from and the region's
+ * backed count, which growth raises.
+ */
 static __always_inline void *labyrinth_alloc_one(struct labyrinth_pool *pool)
 {
-	unsigned int home = labyrinth_home(pool);
+	struct labyrinth_pcpu __percpu *pc = pool->pcpu;
+	/* pairs with the release in labyrinth_grow_publish(): addresses first */
+	unsigned int nbits = smp_load_acquire(this_cpu_read(pc->backed));
 	int bit;
 
 	/* fast path: a clear bit in this CPU's home region */
-	bit = labyrinth_claim_region(pool, home, this_cpu_read(pool->pcpu->hint));
+	bit = labyrinth_claim_map(this_cpu_read(pc->map), nbits, this_cpu_read(pc->hint));
 	if (likely(bit >= 0)) {
-		this_cpu_write(pool->pcpu->hint, bit + 1);
-		this_cpu_inc(pool->pcpu->grants);
-		return labyrinth_grant(pool, home, bit, false);
+		this_cpu_write(pc->hint, bit + 1);
+		this_cpu_inc(pc->grants);
+		return labyrinth_grant(pool, this_cpu_read(pc->addrs)[bit], false);
 	}
-	return labyrinth_alloc_steal(pool, home);
+	return labyrinth_alloc_steal(pool, this_cpu_read(pc->home));
 }
 
 /**
@@ -264,70 +279,55 @@ void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
 
-/* Index of the frame at @a in segments [@from, @to), or -ENOENT. */
-static __always_inline long labyrinth_search(const struct labyrinth_pool *pool,
-					     unsigned long a, unsigned int from, unsigned int to)
+/* First slot of the frame table to probe for the page at @a. */
+static __always_inline unsigned int labyrinth_slot(const struct labyrinth_pool *pool,
+						   unsigned long a)
 {
-	unsigned int seg;
-
-	for (seg = from; seg < to; seg++) {
-		const struct labyrinth_segment *sg = &pool->segments[seg];
-		unsigned int lo = 0, hi = sg->nr;
-
-		while (lo < hi) {
-			unsigned int mid = lo + (hi - lo) / 2;
-			const struct labyrinth_chunk *c = &sg->chunks[mid];
-
-			if (a < c->start)
-				hi = mid;
-			else if (a >= c->start + ((unsigned long)c->nr << PAGE_SHIFT))
-				lo = mid + 1;
-			else
-				return c->first + ((a - c->start) >> PAGE_SHIFT);
-		}
-	}
-	return -ENOENT;
+	return hash_long(a >> PAGE_SHIFT, pool->table_bits);
 }
 
 /*
- * The free paths' lookup: inline, index or -errno.  A miss (-ENOENT) is
- * not final: see labyrinth_lookup_again().
+ * The free paths' lookup, O(1): index or -errno.  The frame table is an
+ * open-addressed hash of page frame numbers, at most half full, so a
+ * lookup reads one or two slots and one frame_addr[] entry.  Each load
+ * depends on the address (the slot is hashed from it, the entry read
+ * through the slot), so a free that got @addr from a grant on another CPU,
+ * without any barrier, still finds a slot growth published before it
+ * raised the granting region's backed count.
  */
 static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
 					     const void *addr)
 {
-	/* pairs with the release in labyrinth_grow_publish(): segment before its frames */
-	unsigned int nr_segments = smp_load_acquire(&pool->nr_segments);
 	unsigned long a = (unsigned long)addr;
+	unsigned int mask = BIT(pool->table_bits) - 1, h;
+	u32 entry;
 
 	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
 		return -EINVAL;
-	return labyrinth_search(pool, a, 0, nr_segments);
+	for (h = labyrinth_slot(pool, a);; h = (h + 1) & mask) {
+		entry = READ_ONCE(pool->frame_table[h]);
+		if (!entry)
+			return -ENOENT;
+		if (likely(pool->frame_addr[entry - 1] == a))
+			return entry - 1;
+	}
 }
 
 /*
- * An address can reach this CPU with only a dependency on the grant that
- * read it (a pointer handed over without an acquire), so the segment count
- * a lookup read may predate the frame's segment on a weakly ordered CPU.
- * After a miss, read it again, after the address, before saying no.
+ * Enter frame @index, whose address is in frame_addr[], in the frame table.
+ * Only the reserving context inserts, and only into empty slots, so a
+ * lookup running meanwhile never loses its way: the probe sequence of a
+ * frame already entered has no empty slot to stop at.
  */
-static noinline long labyrinth_lookup_again(const struct labyrinth_pool *pool,
-					    const void *addr)
+static void labyrinth_table_insert(struct labyrinth_pool *pool, unsigned int index)
 {
-	unsigned int nr_segments;
+	unsigned int mask = BIT(pool->table_bits) - 1, h;
 
-	smp_rmb();	/* the address, then the count: see above */
-	nr_segments = smp_load_acquire(&pool->nr_segments);	/* pairs with grow_publish() */
-	return labyrinth_search(pool, (unsigned long)addr, 0, nr_segments);
-}
-
-/* labyrinth_lookup(), and on a miss labyrinth_lookup_again(): the final answer. */
-static __always_inline long labyrinth_lookup_final(const struct labyrinth_pool *pool,
-						   const void *addr)
-{
-	long index = labyrinth_lookup(pool, addr);
-
-	return unlikely(index == -ENOENT) ? labyrinth_lookup_again(pool, addr) : index;
+	h = labyrinth_slot(pool, pool->frame_addr[index]);
+	while (pool->frame_table[h])
+		h = (h + 1) & mask;
+	/* pairs with the address dependency in labyrinth_lookup() */
+	smp_store_release(&pool->frame_table[h], index + 1);
 }
 
 /**
@@ -336,8 +336,8 @@ static __always_inline long labyrinth_lookup_final(const struct labyrinth_pool *
  * @addr: address handed to a free
  * @index: frame index on success
  *
- * Binary search of each reservation's chunks, O(segments * log chunks);
- * nothing in the frame or its struct page is read: both belong to the owner.
+ * One probe of the frame table, O(1); nothing in the frame or its struct
+ * page is read: both belong to the owner.
  *
  * Return: 0, -EINVAL for NULL, ERR_PTR or an address that is not the start
  * of a page, or -ENOENT for an address the pool never reserved.
@@ -345,7 +345,7 @@ static __always_inline long labyrinth_lookup_final(const struct labyrinth_pool *
 int labyrinth_frame_index(const struct labyrinth_pool *pool, const void *addr,
 			  unsigned int *index)
 {
-	long ret = labyrinth_lookup_final(pool, addr);
+	long ret = labyrinth_lookup(pool, addr);
 
 	if (ret < 0)
 		return ret;
@@ -409,23 +409,11 @@ static __always_inline int labyrinth_free_index(struct labyrinth_pool *pool, voi
 	trace_labyrinth_free(pool, addr, !home);
 	/* a frame freed on its home CPU is the next one granted: cache hot */
 	if (home)
-		this_cpu_write(pool->pcpu->hint,
-			       index - pool->regions[labyrinth_home(pool)].first);
+		this_cpu_write(pool->pcpu->hint, index - this_cpu_read(pool->pcpu->first));
 	else
 		this_cpu_inc(pool->pcpu->remote_frees);
 	this_cpu_inc(pool->pcpu->frees);
 	return 0;
-}
-
-/* The lookup missed or the address is bad: look once more, or refuse. */
-static noinline int labyrinth_free_missed(struct labyrinth_pool *pool, void *addr, long err,
-					  unsigned long caller)
-{
-	long index = err == -ENOENT ? labyrinth_lookup_again(pool, addr) : err;
-
-	if (index < 0)
-		return labyrinth_refuse_free(pool, addr, index, caller);
-	return labyrinth_free_index(pool, addr, index, caller);
 }
 
 static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void *addr,
@@ -434,7 +422,7 @@ static __always_inline int labyrinth_free_one(struct labyrinth_pool *pool, void 
 	long index = labyrinth_lookup(pool, addr);
 
 	if (unlikely(index < 0))
-		return labyrinth_free_missed(pool, addr, index, caller);
+		return labyrinth_refuse_free(pool, addr, index, caller);
 	return labyrinth_free_index(pool, addr, index, caller);
 }
 
@@ -448,23 +436,6 @@ static __always_inline int labyrinth_free_reader(struct labyrinth_pool *pool, vo
 	ret = labyrinth_free_one(pool, addr, caller);
 	rcu_read_unlock_sched_notrace();
 	return ret;
-}
-
-/**
- * labyrinth_pool_free_caller() - give a page back, naming the caller
- * @pool: pool the page came from
- * @addr: address returned by a grant from @pool
- * @caller: return address reported if the free is refused
- *
- * For wrappers such as labyrinth_free_page_exclusive() that want the
- * warning to name their own caller.
- *
- * Context: Any context where RCU is watching, NMI included.
- * Return: As labyrinth_pool_free().
- */
-int labyrinth_pool_free_caller(struct labyrinth_pool *pool, void *addr, unsigned long caller)
-{
-	return labyrinth_free_reader(pool, addr, caller);
 }
 
 /**
@@ -490,6 +461,54 @@ int labyrinth_pool_free(struct labyrinth_pool *pool, void *addr)
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free, LABYRINTH);
 
+/*
+ * The default pool's exports: here rather than in labyrinth_core.c so that
+ * they inline the fast path instead of calling labyrinth_pool_alloc() and
+ * labyrinth_pool_free().
+ */
+/**
+ * labyrinth_void_alloc_page_gfp_atomic_exclusive() - take one exclusive page
+ *
+ * Takes a page from the default pool (sized by the nr_pages and max_pages
+ * parameters), inlining the fast path of labyrinth_pool_alloc().  The
+ * caller is the frame's only owner until it calls
+ * labyrinth_free_page_exclusive().  See labyrinth_pool_alloc().
+ *
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
+ * Return: A page-aligned, direct-mapped page, or NULL when every frame of
+ * the default pool is owned.
+ */
+void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void)
+{
+	void *addr;
+
+	rcu_read_lock_sched_notrace();
+	addr = labyrinth_alloc_one(labyrinth_default);
+	rcu_read_unlock_sched_notrace();
+	return addr;
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_void_alloc_page_gfp_atomic_exclusive, LABYRINTH);
+
+/**
+ * labyrinth_free_page_exclusive() - give a page back to the default pool
+ * @addr: address from labyrinth_void_alloc_page_gfp_atomic_exclusive()
+ *
+ * A free that cannot be right changes nothing; it is counted and warned
+ * about with the caller's address.  See labyrinth_pool_free().
+ *
+ * Context: Any context where RCU is watching, NMI included.  Never sleeps,
+ * takes no lock.
+ * Return: 0 on success; -EINVAL for NULL, an ERR_PTR or an unaligned
+ * address; -ENOENT for an address not from the default pool; -EALREADY
+ * for a frame that is not owned (double free).
+ */
+int labyrinth_free_page_exclusive(void *addr)
+{
+	return labyrinth_free_reader(labyrinth_default, addr, _RET_IP_);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_free_page_exclusive, LABYRINTH);
+
 /* Set up to @want of the lowest clear bits of @free into the returned mask. */
 static unsigned long labyrinth_lowest_bits(unsigned long free, unsigned int want)
 {
@@ -509,6 +528,7 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 	unsigned long *map = labyrinth_region_map(pool, region);
 	unsigned int nbits = labyrinth_region_backed(pool, region);
 	unsigned int w, bit, got = 0;
+	unsigned long frame;
 
 	for (w = 0; w < BITS_TO_LONGS(nbits) && got < nr; w++) {
 		unsigned long valid = w + 1 < BITS_TO_LONGS(nbits) ?
@@ -521,9 +541,10 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 				break;
 		} while (!try_cmpxchg(&map[w], &old, old | take));
 
-		for_each_set_bit(bit, &take, BITS_PER_LONG)
-			addrs[got++] = labyrinth_grant(pool, region, w * BITS_PER_LONG + bit,
-						       away);
+		for_each_set_bit(bit, &take, BITS_PER_LONG) {
+			frame = labyrinth_region_frame(pool, region, w * BITS_PER_LONG + bit);
+			addrs[got++] = labyrinth_grant(pool, frame, away);
+		}
 	}
 	return got;
 }
@@ -531,7 +552,7 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 static unsigned int labyrinth_alloc_bulk(struct labyrinth_pool *pool, void **addrs,
 					 unsigned int nr)
 {
-	unsigned int home = labyrinth_home(pool);
+	unsigned int home = this_cpu_read(pool->pcpu->home);
 	const struct labyrinth_region *rg = &pool->regions[home];
 	unsigned int i, got, stolen = 0;
 
@@ -643,7 +664,7 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 	int err, ret = 0;
 
 	for (i = 0; i < nr; i++) {
-		long found = labyrinth_lookup_final(pool, addrs[i]);
+		long found = labyrinth_lookup(pool, addrs[i]);
 
 		err = found < 0 ? found : 0;
 		index = found;
@@ -800,6 +821,7 @@ static void labyrinth_free_pool(struct labyrinth_pool *pool)
 	labyrinth_debugfs_remove(pool);
 	for (seg = 0; seg < LABYRINTH_MAX_SEGMENTS; seg++)
 		labyrinth_release_segment(&pool->segments[seg]);
+	kvfree(pool->frame_table);
 	kvfree(pool->frame_addr);
 	kvfree(pool->bitmap);
 	kfree(pool->regions);
@@ -860,42 +882,6 @@ static unsigned int labyrinth_reserve_bits(struct labyrinth_pool *pool, unsigned
 	return got;
 }
 
-/* Move chunk @i down the max-heap @c of @nr chunks, keyed by address. */
-static void labyrinth_sift_down(struct labyrinth_chunk *c, unsigned int i, unsigned int nr)
-{
-	unsigned int child;
-
-	while ((child = 2 * i + 1) < nr) {
-		if (child + 1 < nr && c[child + 1].start > c[child].start)
-			child++;
-		if (c[i].start >= c[child].start)
-			return;
-		swap(c[i], c[child]);
-		i = child;
-	}
-}
-
-/*
- * Heapsort by address.  Not sort(): a pool of millions of single-page
- * chunks would hold the CPU for the whole sort, and this one reschedules.
- */
-static void labyrinth_sort_chunks(struct labyrinth_chunk *c, unsigned int nr)
-{
-	unsigned int i;
-
-	for (i = nr / 2; i-- > 0;) {
-		labyrinth_sift_down(c, i, nr);
-		if (!(i % 1024))
-			cond_resched();
-	}
-	for (i = nr; i-- > 1;) {
-		swap(c[0], c[i]);
-		labyrinth_sift_down(c, 0, i);
-		if (!(i % 1024))
-			cond_resched();
-	}
-}
-
 /* Room for @nr_frames chunks: the worst case of one chunk per frame. */
 static int labyrinth_segment_init(struct labyrinth_segment *sg, unsigned int nr_frames)
 {
@@ -904,12 +890,20 @@ static int labyrinth_segment_init(struct labyrinth_segment *sg, unsigned int nr_
 	return sg->chunks ? 0 : -ENOMEM;
 }
 
-/* Sort the chunks by address; give back the unused room if memory allows. */
-static void labyrinth_segment_seal(struct labyrinth_segment *sg)
+/*
+ * Enter the segment's frames in the frame table, then give back the unused
+ * room of its chunk array if memory allows.
+ */
+static void labyrinth_segment_seal(struct labyrinth_pool *pool, struct labyrinth_segment *sg)
 {
 	struct labyrinth_chunk *exact;
+	unsigned int c, i;
 
-	labyrinth_sort_chunks(sg->chunks, sg->nr);
+	for (c = 0; c < sg->nr; c++) {
+		for (i = 0; i < sg->chunks[c].nr; i++)
+			labyrinth_table_insert(pool, sg->chunks[c].first + i);
+		cond_resched();
+	}
 	exact = kvmalloc_array(sg->nr, sizeof(*exact), GFP_KERNEL | __GFP_NOWARN);
 	if (!exact)
 		return;
@@ -933,7 +927,7 @@ static int labyrinth_reserve(struct labyrinth_pool *pool)
 	}
 	if (err)
 		return err;
-	labyrinth_segment_seal(sg);
+	labyrinth_segment_seal(pool, sg);
 	pool->nr_segments = 1;
 	return 0;
 }
@@ -970,18 +964,19 @@ static int labyrinth_grow_reserve(struct labyrinth_pool *pool, unsigned int step
 }
 
 /*
- * Make a reserved step visible: first to frees (the segment), then to
- * grants (each region's backed count).  The new frames' bits are clear
- * all along, so a free that finds one before it was ever granted is
- * refused as not owned, and no grant sees a frame a free cannot find.
+ * Make a reserved step visible: first to frees (its frames enter the frame
+ * table), then to grants (each region's backed count).  The new frames'
+ * bits are clear all along, so a free that finds one before it was ever
+ * granted is refused as not owned, and no grant sees a frame a free cannot
+ * find.
  */
 static void labyrinth_grow_publish(struct labyrinth_pool *pool, unsigned int seg,
 				   const unsigned int *grown, unsigned int added)
 {
 	unsigned int r;
 
-	/* pairs with labyrinth_lookup(): chunks visible before the count */
-	smp_store_release(&pool->nr_segments, seg + 1);
+	labyrinth_segment_seal(pool, &pool->segments[seg]);
+	WRITE_ONCE(pool->nr_segments, seg + 1);
 	labyrinth_grow_window(pool);
 	for (r = 0; r < pool->nr_regions; r++)
 		if (grown[r])
@@ -1041,7 +1036,6 @@ static int labyrinth_grow(struct labyrinth_pool *pool)
 		labyrinth_forget_frames(pool, sg);
 		labyrinth_release_segment(sg);
 	} else {
-		labyrinth_segment_seal(sg);
 		labyrinth_grow_publish(pool, seg, grown, step);
 	}
 	kvfree(grown);
@@ -1090,15 +1084,29 @@ static unsigned int labyrinth_adopted_home(const struct labyrinth_pool *pool, un
 	return r;
 }
 
+/* Each CPU's home region, and its bounds for the fast path. */
 static void labyrinth_assign_homes(struct labyrinth_pool *pool)
 {
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
 		struct labyrinth_pcpu *pc = per_cpu_ptr(pool->pcpu, cpu);
+		struct labyrinth_region *rg;
 
 		pc->home = pool->regions[cpu].nr ? cpu : labyrinth_adopted_home(pool, cpu);
+		rg = &pool->regions[pc->home];
+		pc->map = labyrinth_region_map(pool, pc->home);
+		pc->addrs = &pool->frame_addr[rg->first];
+		pc->backed = &rg->backed;
+		pc->first = rg->first;
+		pc->nr = rg->nr;
 	}
+}
+
+/* Frame table slots, as a power of two: twice the cap or more. */
+static unsigned int labyrinth_table_bits(unsigned int max_frames)
+{
+	return order_base_2(2 * (u64)max_frames);
 }
 
 /*
@@ -1127,7 +1135,10 @@ static int labyrinth_layout(struct labyrinth_pool *pool)
 	pool->backed_frames = pool->nr_frames;
 	pool->bitmap = kvcalloc(BITS_TO_LONGS(bit), sizeof(long), GFP_KERNEL | __GFP_NOWARN);
 	pool->frame_addr = kvcalloc(bit, sizeof(*pool->frame_addr), GFP_KERNEL | __GFP_NOWARN);
-	if (!pool->bitmap || !pool->frame_addr)
+	pool->table_bits = labyrinth_table_bits(pool->max_frames);
+	pool->frame_table = kvcalloc(BIT(pool->table_bits), sizeof(*pool->frame_table),
+				     GFP_KERNEL | __GFP_NOWARN);
+	if (!pool->bitmap || !pool->frame_addr || !pool->frame_table)
 		return -ENOMEM;
 	labyrinth_assign_homes(pool);
 	return 0;
@@ -1135,13 +1146,16 @@ static int labyrinth_layout(struct labyrinth_pool *pool)
 
 /*
  * Pages of a pool's own bookkeeping, sized by its cap: the frame address
- * table and the bitmap, with room for the region padding.
+ * array and the bitmap, with room for the region padding, and the frame
+ * table.
  */
 static unsigned long labyrinth_meta_pages(unsigned int max_frames)
 {
 	u64 bits = (u64)max_frames + (u64)nr_cpu_ids * LABYRINTH_REGION_ALIGN_BITS;
+	u64 table = BIT_ULL(labyrinth_table_bits(max_frames)) * sizeof(u32);
 
-	return DIV_ROUND_UP_ULL(bits * sizeof(unsigned long) + bits / BITS_PER_BYTE, PAGE_SIZE);
+	return DIV_ROUND_UP_ULL(bits * sizeof(unsigned long) + bits / BITS_PER_BYTE + table,
+				PAGE_SIZE);
 }
 
 static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)

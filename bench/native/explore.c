@@ -127,7 +127,7 @@ unsigned long lab_explore_jiffies;
 static const struct scenario *sc;
 static struct labyrinth_pool *pool;
 static bool pool_gone;
-static const void *pool_mem[5];
+static const void *pool_mem[6];
 
 static struct actor act[MAX_ACTORS];
 static int nr_act, cur, nmi_idx = -1, nmi_from;
@@ -1363,6 +1363,7 @@ static void run_once(void)
 	pool_mem[2] = pool->regions;
 	pool_mem[3] = pool->bitmap;
 	pool_mem[4] = pool->frame_addr;
+	pool_mem[5] = pool->frame_table;
 	if (sc->setup)
 		sc->setup();
 

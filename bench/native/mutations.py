@@ -57,8 +57,8 @@ MUTATIONS = {
     # 4: new frames' bits set until growth clears them, after publishing.
     "growth-blind-clear": (
         "finding 4: growth publishes frames with their bits set, then clears them blindly",
-        [("""	/* pairs with labyrinth_lookup(): chunks visible before the count */
-	smp_store_release(&pool->nr_segments, seg + 1);
+        [("""	labyrinth_segment_seal(pool, &pool->segments[seg]);
+	WRITE_ONCE(pool->nr_segments, seg + 1);
 """, """	for (r = 0; r < pool->segments[seg].nr; r++) {
 		const struct labyrinth_chunk *c = &pool->segments[seg].chunks[r];
 		unsigned int i;
@@ -66,7 +66,8 @@ MUTATIONS = {
 		for (i = 0; i < c->nr; i++)
 			set_bit(c->first + i, pool->bitmap);
 	}
-	smp_store_release(&pool->nr_segments, seg + 1);
+	labyrinth_segment_seal(pool, &pool->segments[seg]);
+	WRITE_ONCE(pool->nr_segments, seg + 1);
 """), ("""	WRITE_ONCE(pool->backed_frames, pool->backed_frames + added);
 	atomic_long_add(added, &pool->refills);
 """, """	WRITE_ONCE(pool->backed_frames, pool->backed_frames + added);

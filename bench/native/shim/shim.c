@@ -21,6 +21,9 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+/* labyrinth_core.c's default pool: a harness sets it to use those exports */
+struct labyrinth_pool *labyrinth_default;
+
 unsigned int nr_cpu_ids = 1;
 unsigned int lab_shim_nr_online = 1;
 __thread int lab_shim_cpu;

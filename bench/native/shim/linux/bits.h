@@ -7,6 +7,7 @@
 #define BITS_PER_LONG		(__SIZEOF_LONG__ * BITS_PER_BYTE)
 
 #define BIT(nr)			(1UL << (nr))
+#define BIT_ULL(nr)		(1ULL << (nr))
 #define BIT_MASK(nr)		(1UL << ((nr) % BITS_PER_LONG))
 #define BIT_WORD(nr)		((nr) / BITS_PER_LONG)
 

@@ -12,4 +12,12 @@ static inline int lab_ilog2_u64(u64 n)
 
 #define ilog2(n)	lab_ilog2_u64(n)
 
+/* ceil(log2(n)), 0 for 0 and 1, as the kernel's */
+static inline int lab_order_base_2(u64 n)
+{
+	return n > 1 ? lab_ilog2_u64(n - 1) + 1 : 0;
+}
+
+#define order_base_2(n)	lab_order_base_2(n)
+
 #endif
