@@ -34,7 +34,7 @@ struct labyrinth_pool;
  * struct labyrinth_stats - counters of one pool, summed over every CPU
  * @nr_frames: frames reserved now: at create, plus what growth added
  * @max_frames: growth cap (equal to @nr_frames at create for a fixed pool)
- * @owned: frames granted and not yet freed, read from the bitmap
+ * @owned: frames granted and not yet freed
  * @grants: frames handed out, bulk grants included
  * @frees: frames taken back, bulk frees included
  * @steals: grants served from a region other than the granting CPU's home
@@ -47,10 +47,12 @@ struct labyrinth_pool;
  * @refills: frames added by growth
  * @refill_failures: growth steps that could not add a frame
  * @poison_faults: grants that found a poisoned frame written after its free
+ * @clean_grants: grants of a frame the background wipe had already cleared
+ * @wiped: frames cleared by the background wipe after their free
  *
- * The event counters are per CPU and read without stopping the pool, so a
- * snapshot taken while other CPUs work is approximate; @owned is exact for
- * the instant each bitmap word was read.
+ * The counters are per CPU and read without stopping the pool, so a
+ * snapshot taken while other CPUs work is approximate.  @owned is @grants
+ * less @frees: exact whenever no grant or free is running.
  */
 struct labyrinth_stats {
 	u64 nr_frames;
@@ -68,6 +70,8 @@ struct labyrinth_stats {
 	u64 refills;
 	u64 refill_failures;
 	u64 poison_faults;
+	u64 clean_grants;
+	u64 wiped;
 };
 
 /**
@@ -98,6 +102,19 @@ struct labyrinth_stats {
 #define LABYRINTH_POOL_SINGLE_OWNER	BIT(1)
 
 /**
+ * LABYRINTH_POOL_NO_WIPE - under the kernel's policy, clear at grant only
+ *
+ * A pool that follows the kernel's policy has the frames it frees cleared
+ * in the background soon after, so that grants after an idle spell find
+ * them clear.  With this flag every frame is cleared by the grant that
+ * hands it out instead: the grant costs a page clear, and the page is in
+ * the granting CPU's cache when the owner first writes it.  No effect on a
+ * single-owner pool, which never clears on recycle, nor on a poisoned one,
+ * which is never wiped.
+ */
+#define LABYRINTH_POOL_NO_WIPE	BIT(2)
+
+/**
  * LABYRINTH_POISON_BYTE - pattern a poisoned pool writes into freed frames
  */
 #define LABYRINTH_POISON_BYTE	0x6b
@@ -108,7 +125,8 @@ struct labyrinth_stats {
  *        characters
  * @nr_frames: pages reserved at create
  * @max_frames: growth cap, at least @nr_frames; 0 for a fixed pool
- * @flags: %LABYRINTH_POOL_POISON, %LABYRINTH_POOL_SINGLE_OWNER, both, or 0
+ * @flags: %LABYRINTH_POOL_POISON, %LABYRINTH_POOL_SINGLE_OWNER,
+ *         %LABYRINTH_POOL_NO_WIPE, any of them together, or 0
  */
 struct labyrinth_pool_config {
 	const char *name;

@@ -27,6 +27,8 @@ static int labyrinth_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "max_frames      %llu\n", st.max_frames);
 	seq_printf(m, "owned           %llu\n", st.owned);
 	seq_printf(m, "poison          %u\n", !!(pool->flags & LABYRINTH_POOL_POISON));
+	seq_printf(m, "single_owner    %u\n", !!(pool->flags & LABYRINTH_POOL_SINGLE_OWNER));
+	seq_printf(m, "zeroes          %u\n", !!(pool->flags & LABYRINTH_POOL_ZEROES));
 	seq_printf(m, "grants          %llu\n", st.grants);
 	seq_printf(m, "frees           %llu\n", st.frees);
 	seq_printf(m, "steals          %llu\n", st.steals);
@@ -39,6 +41,8 @@ static int labyrinth_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "double_free     %llu\n", st.double_free);
 	seq_printf(m, "busy_destroy    %llu\n", st.busy_destroy);
 	seq_printf(m, "poison_faults   %llu\n", st.poison_faults);
+	seq_printf(m, "clean_grants    %llu\n", st.clean_grants);
+	seq_printf(m, "wiped           %llu\n", st.wiped);
 	/* home: the region a CPU grants from first, its own or an adopted one */
 	seq_puts(m, "cpu home home_frames grants frees steals remote_frees failures\n");
 	for_each_possible_cpu(cpu) {

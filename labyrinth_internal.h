@@ -20,6 +20,16 @@
  */
 #define LABYRINTH_REGION_ALIGN_BITS	(SMP_CACHE_BYTES * BITS_PER_BYTE)
 
+/*
+ * Internal flag: the pool follows the kernel's policy and the kernel runs
+ * with init_on_alloc or init_on_free, so frames are cleared between owners.
+ * Above every flag of labyrinth.h.
+ */
+#define LABYRINTH_POOL_ZEROES	BIT(31)
+
+/* How long after a free the background wipe looks for frames to clear. */
+#define LABYRINTH_WIPE_DELAY	max(1, HZ / 100)
+
 /* Default pool size when nr_pages is not given: 4 MiB of 4 KiB pages. */
 #define LABYRINTH_DEFAULT_NR_PAGES	1024U
 
@@ -41,6 +51,8 @@ struct labyrinth_pcpu {
 	u64 steals;
 	u64 remote_frees;
 	u64 failures;
+	u64 clean_grants;
+	u64 wiped;
 };
 
 /*
@@ -102,9 +114,15 @@ struct labyrinth_segment {
  * @stopping: set while destroy waits for growth to finish
  * @grow_failed_at: jiffies of the last failed growth step; no retry for
  *                  %LABYRINTH_GROW_BACKOFF after it
+ * @clean: one bit per frame, set while the frame is free and holds only
+ *         zeroes: written at reservation and by the background wipe, taken
+ *         by the grant that hands the frame out (%LABYRINTH_POOL_ZEROES)
+ * @wipe_kick: queued from any context by a free when the wipe is idle
+ * @wipe_work: the background wipe, in process context
+ * @wipe_armed: the wipe is queued or running; frees need not kick it
  * @refills: frames added by growth
  * @refill_failures: growth steps that added nothing
- * @flags: LABYRINTH_POOL_* flags from the config
+ * @flags: LABYRINTH_POOL_* flags from the config, and %LABYRINTH_POOL_ZEROES
  * @poison_faults: grants that found a frame written after its free
  * @pcpu: per-CPU hint and event counters
  * @debugfs: the pool's directory under /sys/kernel/debug/labyrinth
@@ -113,8 +131,10 @@ struct labyrinth_segment {
  * @double_free: frees refused because the frame was not owned
  * @busy_destroy: destroys refused because frames were owned
  *
- * Grants and frees write only the bitmap, the per-CPU data and the misuse
- * counters; growth appends segments and fills regions' unbacked bits.
+ * Grants and frees write only the bitmap, the clean bits, the per-CPU data
+ * and the misuse counters; growth appends segments and fills regions'
+ * unbacked bits; the background wipe holds a free frame, like a grant, for
+ * the time it takes to clear it.
  */
 struct labyrinth_pool {
 	char name[LABYRINTH_POOL_NAME_MAX];
@@ -134,6 +154,10 @@ struct labyrinth_pool {
 	struct work_struct grow_work;
 	bool stopping;
 	unsigned long grow_failed_at;
+	unsigned long *clean;
+	struct irq_work wipe_kick;
+	struct delayed_work wipe_work;
+	bool wipe_armed;
 	atomic_long_t refills;
 	atomic_long_t refill_failures;
 	unsigned int flags;
@@ -160,6 +184,16 @@ static inline unsigned int labyrinth_index_limit(const struct labyrinth_pool *po
 }
 
 #if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
+/*
+ * For the suites that check exact exhaustion or which frame comes back:
+ * while set, frees do not start the background wipe, which holds frames.
+ */
+extern bool labyrinth_wipe_held_off;
+static inline bool labyrinth_wipe_allowed(void)
+{
+	return !READ_ONCE(labyrinth_wipe_held_off);
+}
+
 /* Fault injection for the suites: fail reserving chunk number N (1-based). */
 extern unsigned int labyrinth_fail_reserve_at;
 static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
@@ -184,6 +218,11 @@ static inline void labyrinth_grow_window(struct labyrinth_pool *pool)
 		hook(pool);
 }
 #else
+static inline bool labyrinth_wipe_allowed(void)
+{
+	return true;
+}
+
 static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
 {
 	return false;

@@ -43,6 +43,7 @@
 #include "labyrinth_trace.h"
 
 #if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
+bool labyrinth_wipe_held_off;
 unsigned int labyrinth_fail_reserve_at;
 void (*labyrinth_grow_window_hook)(struct labyrinth_pool *pool);
 #endif
@@ -118,6 +119,40 @@ static int labyrinth_claim_region(struct labyrinth_pool *pool, unsigned int regi
 				   labyrinth_region_backed(pool, region), 0);
 }
 
+/* First slot of the frame table to probe for the page at @a. */
+static __always_inline unsigned int labyrinth_slot(const struct labyrinth_pool *pool,
+						   unsigned long a)
+{
+	return hash_long(a >> PAGE_SHIFT, pool->table_bits);
+}
+
+/*
+ * The free paths' lookup, O(1): index or -errno.  The frame table is an
+ * open-addressed hash of page frame numbers, at most half full, so a
+ * lookup reads one or two slots and one frame_addr[] entry.  Each load
+ * depends on the address (the slot is hashed from it, the entry read
+ * through the slot), so a free that got @addr from a grant on another CPU,
+ * without any barrier, still finds a slot growth published before it
+ * raised the granting region's backed count.
+ */
+static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
+					     const void *addr)
+{
+	unsigned long a = (unsigned long)addr;
+	unsigned int mask = BIT(pool->table_bits) - 1, h;
+	u32 entry;
+
+	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
+		return -EINVAL;
+	for (h = labyrinth_slot(pool, a);; h = (h + 1) & mask) {
+		entry = READ_ONCE(pool->frame_table[h]);
+		if (!entry)
+			return -ENOENT;
+		if (likely(pool->frame_addr[entry - 1] == a))
+			return entry - 1;
+	}
+}
+
 /* Poisoned pools: a frame written while it was free is reported at grant. */
 static noinline void labyrinth_check_poison(struct labyrinth_pool *pool, void *addr)
 {
@@ -130,23 +165,39 @@ static noinline void labyrinth_check_poison(struct labyrinth_pool *pool, void *a
 			    pool->name, addr, (long)(bad - (u8 *)addr), *bad);
 }
 
-/* A grant from a poisoned or single-owner pool: out of the fast path. */
+/*
+ * A grant from a pool that checks poison or clears frames between owners:
+ * out of the fast path.  A frame the background wipe cleared since its last
+ * owner (its clean bit set) is handed out as it is; any other is cleared
+ * here, so no owner ever sees the bytes of the one before.
+ */
 static noinline void *labyrinth_grant_flagged(struct labyrinth_pool *pool, void *addr)
 {
+	long index;
+
 	if (pool->flags & LABYRINTH_POOL_POISON)
 		labyrinth_check_poison(pool, addr);
-	if (!(pool->flags & LABYRINTH_POOL_SINGLE_OWNER) &&
-	    (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free()))
+	if (!(pool->flags & LABYRINTH_POOL_ZEROES))
+		return addr;
+	/* the frame table rather than an index argument: the fast path stays short */
+	index = labyrinth_lookup(pool, addr);
+	if (!WARN_ON_ONCE(index < 0) && test_bit(index, pool->clean)) {
+		/* ours alone now: the bit set says the frame holds only zeroes */
+		clear_bit(index, pool->clean);
+		this_cpu_inc(pool->pcpu->clean_grants);
+	} else {
 		clear_page(addr);
+	}
 	return addr;
 }
 
 /*
- * init_on_free is honoured here too, at grant rather than at free: a free
- * then never writes to the frame, so a buggy racing double free cannot
- * scribble on the frame's next owner, and no owner ever sees the bytes of
- * the one before.  A single-owner pool's frames only ever pass between one
- * client's hands: they were zeroed at reservation and are not cleared again.
+ * Under the kernel policy, with init_on_alloc or init_on_free, frames are
+ * cleared between owners at grant, or before it by the background wipe;
+ * a free never writes to the frame, so a buggy racing double free cannot
+ * scribble on the frame's next owner.  A single-owner pool's frames only
+ * ever pass between one client's hands: they were zeroed at reservation
+ * and are not cleared again.
  */
 static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsigned long frame,
 					     bool away)
@@ -154,18 +205,9 @@ static __always_inline void *labyrinth_grant(struct labyrinth_pool *pool, unsign
 	void *addr = (void *)frame;
 
 	trace_labyrinth_grant(pool, addr, away);
-	if (unlikely(pool->flags & (LABYRINTH_POOL_POISON | LABYRINTH_POOL_SINGLE_OWNER)))
+	if (unlikely(pool->flags & (LABYRINTH_POOL_POISON | LABYRINTH_POOL_ZEROES)))
 		return labyrinth_grant_flagged(pool, addr);
-	if (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free())
-		clear_page(addr);
 	return addr;
-}
-
-/* Frame @bit of @region, found by its region rather than by this CPU's home. */
-static unsigned long labyrinth_region_frame(const struct labyrinth_pool *pool,
-					    unsigned int region, unsigned int bit)
-{
-	return pool->frame_addr[pool->regions[region].first + bit];
 }
 
 /* Whether frame @index lies in this CPU's home region. */
@@ -204,8 +246,7 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 {
 	const struct labyrinth_region *rg = &pool->regions[home];
 	bool kicked = READ_ONCE(rg->backed) < rg->nr;
-	unsigned int i, region;
-	unsigned long frame;
+	unsigned int i, region, index;
 	int bit;
 
 	if (kicked)
@@ -216,8 +257,8 @@ static noinline void *labyrinth_alloc_steal(struct labyrinth_pool *pool,
 		if (bit >= 0) {
 			this_cpu_inc(pool->pcpu->steals);
 			this_cpu_inc(pool->pcpu->grants);
-			frame = labyrinth_region_frame(pool, region, bit);
-			return labyrinth_grant(pool, frame, true);
+			index = pool->regions[region].first + bit;
+			return labyrinth_grant(pool, pool->frame_addr[index], true);
 		}
 	}
 	if (!kicked)
@@ -278,40 +319,6 @@ void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 	return addr;
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
-
-/* First slot of the frame table to probe for the page at @a. */
-static __always_inline unsigned int labyrinth_slot(const struct labyrinth_pool *pool,
-						   unsigned long a)
-{
-	return hash_long(a >> PAGE_SHIFT, pool->table_bits);
-}
-
-/*
- * The free paths' lookup, O(1): index or -errno.  The frame table is an
- * open-addressed hash of page frame numbers, at most half full, so a
- * lookup reads one or two slots and one frame_addr[] entry.  Each load
- * depends on the address (the slot is hashed from it, the entry read
- * through the slot), so a free that got @addr from a grant on another CPU,
- * without any barrier, still finds a slot growth published before it
- * raised the granting region's backed count.
- */
-static __always_inline long labyrinth_lookup(const struct labyrinth_pool *pool,
-					     const void *addr)
-{
-	unsigned long a = (unsigned long)addr;
-	unsigned int mask = BIT(pool->table_bits) - 1, h;
-	u32 entry;
-
-	if (IS_ERR_OR_NULL(addr) || unlikely(!PAGE_ALIGNED(a)))
-		return -EINVAL;
-	for (h = labyrinth_slot(pool, a);; h = (h + 1) & mask) {
-		entry = READ_ONCE(pool->frame_table[h]);
-		if (!entry)
-			return -ENOENT;
-		if (likely(pool->frame_addr[entry - 1] == a))
-			return entry - 1;
-	}
-}
 
 /*
  * Enter frame @index, whose address is in frame_addr[], in the frame table.
@@ -378,6 +385,39 @@ static noinline int labyrinth_refuse_free(struct labyrinth_pool *pool, const voi
 	return err;
 }
 
+/* Whether the background wipe clears this pool's freed frames. */
+static __always_inline bool labyrinth_wipes(const struct labyrinth_pool *pool)
+{
+	return (pool->flags & (LABYRINTH_POOL_ZEROES | LABYRINTH_POOL_POISON |
+			       LABYRINTH_POOL_NO_WIPE)) == LABYRINTH_POOL_ZEROES;
+}
+
+/*
+ * Arm the background wipe.  irq_work_queue() is safe in every context; the
+ * work item it queues runs %LABYRINTH_WIPE_DELAY later, so a burst of frees
+ * is wiped in one pass, after the burst.
+ */
+static noinline void labyrinth_wipe_kick(struct labyrinth_pool *pool)
+{
+	if (READ_ONCE(pool->stopping) || !labyrinth_wipe_allowed() ||
+	    xchg(&pool->wipe_armed, true))
+		return;
+	irq_work_queue(&pool->wipe_kick);
+}
+
+/*
+ * After a free of a wiped pool: the frame is dirty now, so make sure a wipe
+ * will come.  Only a read while the wipe is armed.  The release before this
+ * read is fully ordered, which pairs with the full barrier after the wipe
+ * disarms: either this free sees the wipe disarmed and arms it again, or
+ * the wipe's last look sees the frame free (labyrinth_wipe_work()).
+ */
+static __always_inline void labyrinth_wipe_soon(struct labyrinth_pool *pool)
+{
+	if (unlikely(labyrinth_wipes(pool)) && !READ_ONCE(pool->wipe_armed))
+		labyrinth_wipe_kick(pool);
+}
+
 static __always_inline void labyrinth_count_frees(struct labyrinth_pool *pool,
 						  unsigned int index, unsigned int nr)
 {
@@ -393,6 +433,7 @@ static __always_inline void labyrinth_count_frees(struct labyrinth_pool *pool,
 static __always_inline int labyrinth_free_index(struct labyrinth_pool *pool, void *addr,
 						long index, unsigned long caller)
 {
+	unsigned int offset;
 	bool home;
 
 	if (unlikely(pool->flags & LABYRINTH_POOL_POISON)) {
@@ -405,14 +446,16 @@ static __always_inline int labyrinth_free_index(struct labyrinth_pool *pool, voi
 	if (unlikely(!test_and_clear_bit(index, pool->bitmap)))
 		return labyrinth_refuse_free(pool, addr, -EALREADY, caller);
 
-	home = labyrinth_homed_here(pool, index);
+	offset = index - this_cpu_read(pool->pcpu->first);
+	home = offset < this_cpu_read(pool->pcpu->nr);
 	trace_labyrinth_free(pool, addr, !home);
 	/* a frame freed on its home CPU is the next one granted: cache hot */
 	if (home)
-		this_cpu_write(pool->pcpu->hint, index - this_cpu_read(pool->pcpu->first));
+		this_cpu_write(pool->pcpu->hint, offset);
 	else
 		this_cpu_inc(pool->pcpu->remote_frees);
 	this_cpu_inc(pool->pcpu->frees);
+	labyrinth_wipe_soon(pool);
 	return 0;
 }
 
@@ -527,8 +570,7 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 {
 	unsigned long *map = labyrinth_region_map(pool, region);
 	unsigned int nbits = labyrinth_region_backed(pool, region);
-	unsigned int w, bit, got = 0;
-	unsigned long frame;
+	unsigned int first = pool->regions[region].first, w, bit, index, got = 0;
 
 	for (w = 0; w < BITS_TO_LONGS(nbits) && got < nr; w++) {
 		unsigned long valid = w + 1 < BITS_TO_LONGS(nbits) ?
@@ -542,8 +584,8 @@ static unsigned int labyrinth_claim_bulk(struct labyrinth_pool *pool, unsigned i
 		} while (!try_cmpxchg(&map[w], &old, old | take));
 
 		for_each_set_bit(bit, &take, BITS_PER_LONG) {
-			frame = labyrinth_region_frame(pool, region, w * BITS_PER_LONG + bit);
-			addrs[got++] = labyrinth_grant(pool, frame, away);
+			index = first + w * BITS_PER_LONG + bit;
+			addrs[got++] = labyrinth_grant(pool, pool->frame_addr[index], away);
 		}
 	}
 	return got;
@@ -696,7 +738,9 @@ static int labyrinth_free_bulk(struct labyrinth_pool *pool, void **addrs, unsign
 			memset(addrs[i], LABYRINTH_POISON_BYTE, PAGE_SIZE);
 		mask |= BIT(index % BITS_PER_LONG);
 	}
-	return labyrinth_release_word(pool, word, mask, caller) ?: ret;
+	ret = labyrinth_release_word(pool, word, mask, caller) ?: ret;
+	labyrinth_wipe_soon(pool);
+	return ret;
 }
 
 /**
@@ -733,6 +777,92 @@ int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free_bulk, LABYRINTH);
 
 /*
+ * Clear free frame @index in the background, holding it as a grant would:
+ * its bit is set while the page is written, so no grant can hand it out.
+ * Return: whether the frame was wiped.
+ */
+static bool labyrinth_wipe_frame(struct labyrinth_pool *pool, unsigned int index)
+{
+	void *addr = (void *)pool->frame_addr[index];
+
+	if (test_and_set_bit(index, pool->bitmap))
+		return false;	/* granted since the word was read */
+	clear_page(addr);
+	set_bit(index, pool->clean);
+	/* fully ordered: the zeroes and the clean bit before the frame is free */
+	if (unlikely(!test_and_clear_bit(index, pool->bitmap))) {
+		/*
+		 * A free of a frame nobody was granted took the wipe's hold:
+		 * a double free.  It was counted as a free; it freed nothing.
+		 */
+		this_cpu_dec(pool->pcpu->frees);
+		atomic_long_inc(&pool->double_free);
+		pr_warn_ratelimited("pool %s: frame %p was freed while free (double free)\n",
+				    pool->name, addr);
+	}
+	this_cpu_inc(pool->pcpu->wiped);
+	return true;
+}
+
+/* Wipe every free frame of @region that is not clean.  Return: frames wiped. */
+static unsigned int labyrinth_wipe_region(struct labyrinth_pool *pool, unsigned int region)
+{
+	unsigned int first = pool->regions[region].first, nbits, w, bit, wiped = 0;
+	unsigned long dirty;
+
+	nbits = labyrinth_region_backed(pool, region);
+	for (w = 0; w < BITS_TO_LONGS(nbits) && !READ_ONCE(pool->stopping); w++) {
+		dirty = ~(READ_ONCE(pool->bitmap[first / BITS_PER_LONG + w]) |
+			  READ_ONCE(pool->clean[first / BITS_PER_LONG + w]));
+		if (w + 1 == BITS_TO_LONGS(nbits))
+			dirty &= BITMAP_LAST_WORD_MASK(nbits);
+		for_each_set_bit(bit, &dirty, BITS_PER_LONG)
+			wiped += labyrinth_wipe_frame(pool, first + w * BITS_PER_LONG + bit);
+		cond_resched();
+	}
+	return wiped;
+}
+
+static unsigned int labyrinth_wipe_pass(struct labyrinth_pool *pool)
+{
+	unsigned int r, wiped = 0;
+
+	for (r = 0; r < pool->nr_regions; r++)
+		wiped += labyrinth_wipe_region(pool, r);
+	return wiped;
+}
+
+/*
+ * The background wipe: clear the frames freed since the last pass, so that
+ * under init_on_free no freed frame keeps its owner's bytes for long, and
+ * under init_on_alloc grants find frames already cleared.  A pass that
+ * found work looks again a little later; one that found none disarms, then
+ * looks once more, for a free that saw the wipe still armed.
+ */
+static void labyrinth_wipe_work(struct work_struct *work)
+{
+	struct labyrinth_pool *pool = container_of(to_delayed_work(work), struct labyrinth_pool,
+						   wipe_work);
+
+	if (labyrinth_wipe_pass(pool))
+		goto again;
+	WRITE_ONCE(pool->wipe_armed, false);
+	smp_mb();	/* the disarm, then the last look: see labyrinth_wipe_soon() */
+	if (!labyrinth_wipe_pass(pool) || xchg(&pool->wipe_armed, true))
+		return;
+again:
+	if (!READ_ONCE(pool->stopping))
+		queue_delayed_work(system_unbound_wq, &pool->wipe_work, LABYRINTH_WIPE_DELAY);
+}
+
+static void labyrinth_wipe_kicked(struct irq_work *work)
+{
+	struct labyrinth_pool *pool = container_of(work, struct labyrinth_pool, wipe_kick);
+
+	queue_delayed_work(system_unbound_wq, &pool->wipe_work, LABYRINTH_WIPE_DELAY);
+}
+
+/*
  * bitmap_weight() with READ_ONCE(): grants and frees on other CPUs change
  * the words while statistics are read, and the count is only a snapshot.
  */
@@ -747,7 +877,10 @@ static unsigned int labyrinth_weight(const unsigned long *map, unsigned int nbit
 	return set;
 }
 
-/* Unbacked bits are clear, so every set bit is an owned frame. */
+/*
+ * Unbacked bits are clear, so every set bit is an owned frame, or one the
+ * background wipe holds.
+ */
 static u64 labyrinth_owned(const struct labyrinth_pool *pool)
 {
 	return labyrinth_weight(pool->bitmap, pool->nr_bits);
@@ -767,16 +900,27 @@ void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_sta
 	memset(stats, 0, sizeof(*stats));
 	stats->nr_frames = READ_ONCE(pool->backed_frames);
 	stats->max_frames = pool->max_frames;
-	stats->owned = labyrinth_owned(pool);
 	for_each_possible_cpu(cpu) {
 		const struct labyrinth_pcpu *pc = per_cpu_ptr(pool->pcpu, cpu);
 
-		stats->grants += READ_ONCE(pc->grants);
 		stats->frees += READ_ONCE(pc->frees);
 		stats->steals += READ_ONCE(pc->steals);
 		stats->remote_frees += READ_ONCE(pc->remote_frees);
 		stats->failures += READ_ONCE(pc->failures);
+		stats->clean_grants += READ_ONCE(pc->clean_grants);
+		stats->wiped += READ_ONCE(pc->wiped);
 	}
+	/* frees first: a pair that lands between the sums counts as owned */
+	smp_rmb();
+	for_each_possible_cpu(cpu)
+		stats->grants += READ_ONCE(per_cpu_ptr(pool->pcpu, cpu)->grants);
+	/*
+	 * Not the bitmap's weight: the background wipe holds frames too.  A
+	 * snapshot taken while others work can count a pair's grant without
+	 * its free: never more than the frames there are.
+	 */
+	stats->owned = stats->grants > stats->frees ? stats->grants - stats->frees : 0;
+	stats->owned = min(stats->owned, stats->nr_frames);
 	stats->bad_addr = atomic_long_read(&pool->bad_addr);
 	stats->foreign = atomic_long_read(&pool->foreign);
 	stats->double_free = atomic_long_read(&pool->double_free);
@@ -822,6 +966,7 @@ static void labyrinth_free_pool(struct labyrinth_pool *pool)
 	for (seg = 0; seg < LABYRINTH_MAX_SEGMENTS; seg++)
 		labyrinth_release_segment(&pool->segments[seg]);
 	kvfree(pool->frame_table);
+	kvfree(pool->clean);
 	kvfree(pool->frame_addr);
 	kvfree(pool->bitmap);
 	kfree(pool->regions);
@@ -874,8 +1019,12 @@ static unsigned int labyrinth_reserve_bits(struct labyrinth_pool *pool, unsigned
 		c->start = (unsigned long)page_address(page);
 		c->nr = 1U << order;
 		c->first = pool->regions[region].first + bit + got;
-		for (i = 0; i < c->nr; i++)
+		for (i = 0; i < c->nr; i++) {
 			pool->frame_addr[c->first + i] = c->start + i * PAGE_SIZE;
+			/* __GFP_ZERO: clean until its first owner */
+			if (labyrinth_wipes(pool))
+				set_bit(c->first + i, pool->clean);
+		}
 		got += c->nr;
 		cond_resched();
 	}
@@ -987,15 +1136,18 @@ static void labyrinth_grow_publish(struct labyrinth_pool *pool, unsigned int seg
 	atomic_long_add(added, &pool->refills);
 }
 
-/* A failed step's frames: their addresses go before their pages do. */
+/* A failed step's frames: their addresses and clean bits go before their pages do. */
 static void labyrinth_forget_frames(struct labyrinth_pool *pool,
 				    const struct labyrinth_segment *sg)
 {
-	unsigned int c;
+	unsigned int c, i;
 
-	for (c = 0; c < sg->nr; c++)
+	for (c = 0; c < sg->nr; c++) {
 		memset(&pool->frame_addr[sg->chunks[c].first], 0,
 		       sg->chunks[c].nr * sizeof(*pool->frame_addr));
+		for (i = 0; i < sg->chunks[c].nr; i++)
+			clear_bit(sg->chunks[c].first + i, pool->clean);
+	}
 }
 
 /*
@@ -1138,7 +1290,8 @@ static int labyrinth_layout(struct labyrinth_pool *pool)
 	pool->table_bits = labyrinth_table_bits(pool->max_frames);
 	pool->frame_table = kvcalloc(BIT(pool->table_bits), sizeof(*pool->frame_table),
 				     GFP_KERNEL | __GFP_NOWARN);
-	if (!pool->bitmap || !pool->frame_addr || !pool->frame_table)
+	pool->clean = kvcalloc(BITS_TO_LONGS(bit), sizeof(long), GFP_KERNEL | __GFP_NOWARN);
+	if (!pool->bitmap || !pool->frame_addr || !pool->frame_table || !pool->clean)
 		return -ENOMEM;
 	labyrinth_assign_homes(pool);
 	return 0;
@@ -1166,7 +1319,8 @@ static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
 		return -EINVAL;
 	if (!cfg->nr_frames || (cfg->max_frames && cfg->max_frames < cfg->nr_frames))
 		return -EINVAL;
-	if (cfg->flags & ~(LABYRINTH_POOL_POISON | LABYRINTH_POOL_SINGLE_OWNER))
+	if (cfg->flags & ~(LABYRINTH_POOL_POISON | LABYRINTH_POOL_SINGLE_OWNER |
+			   LABYRINTH_POOL_NO_WIPE))
 		return -EINVAL;
 	if (max(cfg->nr_frames, cfg->max_frames) > LABYRINTH_MAX_FRAMES ||
 	    cfg->nr_frames + labyrinth_meta_pages(max(cfg->nr_frames, cfg->max_frames)) >
@@ -1217,10 +1371,15 @@ struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_
 	pool->nr_frames = config->nr_frames;
 	pool->max_frames = max(config->nr_frames, config->max_frames);
 	pool->flags = config->flags;
+	if (!(pool->flags & LABYRINTH_POOL_SINGLE_OWNER) &&
+	    (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free()))
+		pool->flags |= LABYRINTH_POOL_ZEROES;
 	pool->nr_regions = nr_cpu_ids;
 	pool->grow_failed_at = jiffies - LABYRINTH_GROW_BACKOFF;
 	init_irq_work(&pool->grow_kick, labyrinth_grow_kick);
 	INIT_WORK(&pool->grow_work, labyrinth_grow_work);
+	init_irq_work(&pool->wipe_kick, labyrinth_wipe_kicked);
+	INIT_DELAYED_WORK(&pool->wipe_work, labyrinth_wipe_work);
 
 	err = -ENOMEM;
 	pool->regions = kcalloc(nr_cpu_ids, sizeof(*pool->regions), GFP_KERNEL | __GFP_NOWARN);
@@ -1256,22 +1415,31 @@ struct labyrinth_pool *labyrinth_pool_create(const char *name, unsigned int nr_f
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_create, LABYRINTH);
 
-/* No growth step may run, or start, while destroy looks at the pool. */
-static void labyrinth_stop_growth(struct labyrinth_pool *pool)
+/*
+ * No growth step or wipe may run, or start, while destroy looks at the
+ * pool: a wipe holds the frame it clears.  A wipe cancelled before it
+ * cleared every dirty frame leaves them to the grants, which clear frames
+ * that are not clean.
+ */
+static void labyrinth_stop_workers(struct labyrinth_pool *pool)
 {
 	WRITE_ONCE(pool->stopping, true);
 	irq_work_sync(&pool->grow_kick);
 	cancel_work_sync(&pool->grow_work);
+	irq_work_sync(&pool->wipe_kick);
+	cancel_delayed_work_sync(&pool->wipe_work);
+	WRITE_ONCE(pool->wipe_armed, false);
 }
 
 /*
  * Grants and frees are RCU-sched readers: wait out the last ones, then stop
- * growth again for a kick a grant's tail sent after it read @stopping clear.
+ * the workers again for a kick a grant's or a free's tail sent after it
+ * read @stopping clear.
  */
 static void labyrinth_quiesce(struct labyrinth_pool *pool)
 {
 	synchronize_rcu();
-	labyrinth_stop_growth(pool);
+	labyrinth_stop_workers(pool);
 }
 
 /**
@@ -1297,7 +1465,7 @@ int labyrinth_pool_destroy(struct labyrinth_pool *pool)
 	might_sleep();
 	if (IS_ERR_OR_NULL(pool))
 		return -EINVAL;
-	labyrinth_stop_growth(pool);
+	labyrinth_stop_workers(pool);
 	owned = labyrinth_owned(pool);
 	if (owned) {
 		atomic_long_inc(&pool->busy_destroy);
@@ -1329,7 +1497,7 @@ unsigned long labyrinth_pool_abandon(struct labyrinth_pool *pool)
 	unsigned long kept = 0;
 	unsigned int seg, c, i;
 
-	labyrinth_stop_growth(pool);
+	labyrinth_stop_workers(pool);
 	labyrinth_quiesce(pool);
 	for (seg = 0; seg < pool->nr_segments; seg++) {
 		struct labyrinth_segment *sg = &pool->segments[seg];

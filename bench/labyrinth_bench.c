@@ -28,6 +28,12 @@
  *                    another CPU
  *   labyrinth_bulk   scenarios b and d only: the default pool's bulk calls,
  *                    64 pages a call
+ *   labyrinth_single_owner  scenarios a and h only: a labyrinth pool created
+ *                    with LABYRINTH_POOL_SINGLE_OWNER, never cleared on
+ *                    recycle (page_pool's contract)
+ *   labyrinth_no_wipe  scenarios a and h only: a kernel-policy pool created
+ *                    with LABYRINTH_POOL_NO_WIPE: every grant clears its
+ *                    frame under init_on_alloc, no background wipe
  *
  * Scenarios (units are per page; a "pair" is one allocation and its free):
  *   a  one CPU, alloc+free pairs                      ns/pair
@@ -44,6 +50,10 @@
  *      free that follows each is timed too                      ns
  *   g  free memory exhausted by a hog, then success of up to @tries
  *      allocations                                              %
+ *   h  bursts: @bursts times, an idle spell of @idle_ms (the background
+ *      wipe's time), then 64 allocations timed together, then each page
+ *      written whole (its first use, timed apart), then the frees
+ *                                                          ns/page
  *
  * Every figure is the median of @runs timed runs after one warm-up round,
  * with the min and max of those runs as its spread.  Runs go round robin
@@ -92,6 +102,7 @@
 /* Scenario b's burst and scenario d's hand-over batch: one NAPI budget. */
 #define BENCH_BATCH		64
 #define BENCH_MAX_RUNS		31
+#define BENCH_MAX_BURSTS	200
 #define BENCH_MAX_TRIES		4096
 /* Latency samples taken per stretch with preemption disabled. */
 #define BENCH_LAT_CHUNK		4096
@@ -125,9 +136,17 @@ static unsigned int tries = 256;
 module_param(tries, uint, 0444);
 MODULE_PARM_DESC(tries, "Allocations tried per allocator under memory pressure, at most pool_pages (default 256)");
 
-static char *scenarios = "abcdefg";
+static char *scenarios = "abcdefgh";
 module_param(scenarios, charp, 0444);
-MODULE_PARM_DESC(scenarios, "Scenarios to run, letters a-g (default abcdefg)");
+MODULE_PARM_DESC(scenarios, "Scenarios to run, letters a-h (default abcdefgh)");
+
+static unsigned int bursts = 40;
+module_param(bursts, uint, 0444);
+MODULE_PARM_DESC(bursts, "Bursts per allocator in scenario h, 1 to 200 (default 40)");
+
+static unsigned int idle_ms = 30;
+module_param(idle_ms, uint, 0444);
+MODULE_PARM_DESC(idle_ms, "Idle spell before each burst of scenario h, in ms, up to 1000 (default 30)");
 
 enum bench_alloc {
 	BA_LAB,
@@ -139,6 +158,8 @@ enum bench_alloc {
 	BA_OBJPOOL,
 	BA_LAB_STEAL,
 	BA_LAB_BULK,
+	BA_LAB_SINGLE,
+	BA_LAB_NOWIPE,
 	BA_FLOOR,
 	BA_NR,
 };
@@ -156,6 +177,8 @@ static const char * const bench_alloc_name[BA_NR] = {
 	[BA_OBJPOOL] = "objpool",
 	[BA_LAB_STEAL] = "labyrinth_steal",
 	[BA_LAB_BULK] = "labyrinth_bulk",
+	[BA_LAB_SINGLE] = "labyrinth_single_owner",
+	[BA_LAB_NOWIPE] = "labyrinth_no_wipe",
 	[BA_FLOOR] = "floor",
 };
 
@@ -286,6 +309,8 @@ struct bench_group {
  * @cpu0: CPU of the main thread
  * @cpu1: a second online CPU, or nr_cpu_ids when there is none
  * @lab_pool: labyrinth pool of the bench's own
+ * @single: labyrinth pool with LABYRINTH_POOL_SINGLE_OWNER
+ * @nowipe: labyrinth pool with LABYRINTH_POOL_NO_WIPE
  * @steal: labyrinth pool for the steal path of scenario f
  * @steal_per_cpu: frames in each of @steal's home regions (one per CPU
  *                 online at load)
@@ -305,6 +330,8 @@ struct bench_env {
 	unsigned int cpu0;
 	unsigned int cpu1;
 	struct labyrinth_pool *lab_pool;
+	struct labyrinth_pool *single;
+	struct labyrinth_pool *nowipe;
 	struct labyrinth_pool *steal;
 	unsigned int steal_per_cpu;
 	struct page_pool **pp;
@@ -367,6 +394,8 @@ struct bench_spread {
  * @ok: scenario g, allocations that succeeded
  * @tried: scenario g, allocations tried
  * @reserve: scenario g, pages the allocator held in reserve
+ * @touch: scenario h, writing each granted page whole, ns per page times 1000
+ * @grant_touch: scenario h, median over the bursts of grant plus touch
  */
 struct bench_result {
 	enum bench_status status;
@@ -385,6 +414,8 @@ struct bench_result {
 	u64 runv[BENCH_MAX_RUNS];
 	unsigned int nruns;
 	unsigned int ok, tried, reserve;
+	struct bench_spread touch;
+	u64 grant_touch;
 };
 
 static struct bench_result bench_res[BA_NR];
@@ -403,6 +434,10 @@ static __always_inline void *bench_get(struct bench_worker *w, enum bench_alloc 
 		return labyrinth_pool_alloc(bench.lab_pool);
 	case BA_LAB_STEAL:
 		return labyrinth_pool_alloc(bench.steal);
+	case BA_LAB_SINGLE:
+		return labyrinth_pool_alloc(bench.single);
+	case BA_LAB_NOWIPE:
+		return labyrinth_pool_alloc(bench.nowipe);
 	case BA_ALLOC_PAGE:
 		return alloc_page(GFP_ATOMIC);
 	case BA_PAGE_POOL:
@@ -442,6 +477,12 @@ static __always_inline void bench_put(struct bench_worker *w, enum bench_alloc a
 		break;
 	case BA_LAB_STEAL:
 		err = labyrinth_pool_free(bench.steal, obj);
+		break;
+	case BA_LAB_SINGLE:
+		err = labyrinth_pool_free(bench.single, obj);
+		break;
+	case BA_LAB_NOWIPE:
+		err = labyrinth_pool_free(bench.nowipe, obj);
 		break;
 	case BA_ALLOC_PAGE:
 		__free_page(obj);
@@ -579,6 +620,8 @@ BENCH_LOOP(bench_loop_mempool_res, BA_MEMPOOL_RES)
 BENCH_LOOP(bench_loop_objpool, BA_OBJPOOL)
 BENCH_LOOP(bench_loop_lab_bulk, BA_LAB_BULK)
 BENCH_LOOP(bench_loop_lab_steal, BA_LAB_STEAL)
+BENCH_LOOP(bench_loop_lab_single, BA_LAB_SINGLE)
+BENCH_LOOP(bench_loop_lab_nowipe, BA_LAB_NOWIPE)
 BENCH_LOOP(bench_loop_floor, BA_FLOOR)
 
 /* One indirect call per timed stretch (or per batch in d), never per page. */
@@ -593,6 +636,8 @@ static void (* const bench_loops[BA_NR])(struct bench_worker *w, enum bench_kind
 	[BA_OBJPOOL] = bench_loop_objpool,
 	[BA_LAB_STEAL] = bench_loop_lab_steal,
 	[BA_LAB_BULK] = bench_loop_lab_bulk,
+	[BA_LAB_SINGLE] = bench_loop_lab_single,
+	[BA_LAB_NOWIPE] = bench_loop_lab_nowipe,
 	[BA_FLOOR] = bench_loop_floor,
 };
 
@@ -681,10 +726,10 @@ static enum bench_alloc bench_nth(unsigned int r, unsigned int i, unsigned int n
 	return (r + i) % nr;
 }
 
-/* Allocators of every scenario, plus the scenario's own @extra. */
-static bool bench_member(enum bench_alloc a, enum bench_alloc extra)
+/* Allocators of every scenario, plus the scenario's own @extras (a mask). */
+static bool bench_member(enum bench_alloc a, unsigned long extras)
 {
-	return a < BA_NR_COMMON || a == extra;
+	return a < BA_NR_COMMON || (extras & BIT(a));
 }
 
 /* Fill bench_res[a] from the per-run figures of one worker. */
@@ -926,6 +971,13 @@ static void bench_emit(const struct bench_scn *scn, enum bench_alloc a)
 	case 'g':
 		bl_add(l, ",\"ok\":%u,\"tried\":%u,\"reserve\":%u", r->ok, r->tried, r->reserve);
 		break;
+	case 'h':
+		bl_fix(l, "touch", r->touch.med);
+		bl_fix(l, "touch_max", r->touch.max);
+		bl_fix(l, "grant_touch", r->grant_touch);
+		bl_ratio(l, "ratio_grant_touch", r->grant_touch, lab_ok ? lab->grant_touch : 0);
+		bl_add(l, ",\"bursts\":%u,\"idle_ms\":%u", bursts, idle_ms);
+		break;
 	}
 	bl_add(l, ",\"fails\":%lu", r->fails);
 	if (r->note)
@@ -943,7 +995,7 @@ out:
  * each round starts with a different allocator.
  */
 static void bench_single(enum bench_kind k, unsigned long n, unsigned long pages,
-			 enum bench_alloc extra)
+			 unsigned long extras)
 {
 	struct bench_worker *w;
 	enum bench_alloc a;
@@ -954,7 +1006,7 @@ static void bench_single(enum bench_kind k, unsigned long n, unsigned long pages
 	for (r = 0; r <= runs; r++) {
 		for (i = 0; i < BA_NR; i++) {
 			a = bench_nth(r, i, BA_NR);
-			if (!bench_member(a, extra))
+			if (!bench_member(a, extras))
 				continue;
 			w = &bench_ws[a];
 			bench_timed(w, k, n);
@@ -964,20 +1016,21 @@ static void bench_single(enum bench_kind k, unsigned long n, unsigned long pages
 		}
 	}
 	for (a = 0; a < BA_NR; a++)
-		if (bench_member(a, extra))
+		if (bench_member(a, extras))
 			bench_result_of(a, &bench_ws[a]);
 }
 
 static void bench_scn_a(const struct bench_scn *scn)
 {
-	bench_single(BK_PAIRS, iters, iters, BA_FLOOR);
+	bench_single(BK_PAIRS, iters, iters,
+		     BIT(BA_FLOOR) | BIT(BA_LAB_SINGLE) | BIT(BA_LAB_NOWIPE));
 }
 
 static void bench_scn_b(const struct bench_scn *scn)
 {
 	unsigned long rounds = iters / BENCH_BATCH;
 
-	bench_single(BK_BATCH, rounds, rounds * BENCH_BATCH, BA_LAB_BULK);
+	bench_single(BK_BATCH, rounds, rounds * BENCH_BATCH, BIT(BA_LAB_BULK));
 }
 
 /* ---- scenario c: every CPU at once ---- */
@@ -1186,7 +1239,7 @@ static void bench_scn_d(const struct bench_scn *scn)
 
 	if (bench.cpu1 >= nr_cpu_ids) {
 		for (a = 0; a < BA_NR; a++)
-			if (bench_member(a, BA_LAB_BULK))
+			if (bench_member(a, BIT(BA_LAB_BULK)))
 				bench_na(a, "needs two online CPUs");
 		return;
 	}
@@ -1196,13 +1249,13 @@ static void bench_scn_d(const struct bench_scn *scn)
 		for (i = 0; i < BA_NR; i++) {
 			a = bench_nth(r, i, BA_NR);
 			w = &bench_ws[a];
-			if (bench_member(a, BA_LAB_BULK) && !w->err)
+			if (bench_member(a, BIT(BA_LAB_BULK)) && !w->err)
 				w->err = bench_cross_run(w, r);
 			cond_resched();
 		}
 	}
 	for (a = 0; a < BA_NR; a++) {
-		if (!bench_member(a, BA_LAB_BULK))
+		if (!bench_member(a, BIT(BA_LAB_BULK)))
 			continue;
 		w = &bench_ws[a];
 		if (w->err) {
@@ -1577,6 +1630,97 @@ static void bench_scn_g(const struct bench_scn *scn)
 
 /* ---- driver ---- */
 
+/* ---- scenario h: bursts after an idle spell ---- */
+
+/* Allocators of h: the ones that clear, or could, on the kernel's behalf. */
+static const enum bench_alloc bench_h_allocs[] = {
+	BA_LAB, BA_LAB_POOL, BA_LAB_NOWIPE, BA_LAB_SINGLE, BA_ALLOC_PAGE, BA_PAGE_POOL,
+};
+
+/* Per burst, ns per page times 1000: the grants, and the first writes. */
+static u64 bench_h_grant[BA_NR][BENCH_MAX_BURSTS];
+static u64 bench_h_touch[BA_NR][BENCH_MAX_BURSTS];
+static void *bench_h_buf[BENCH_BATCH];
+
+/* The page an allocator handed out, as an address to write. */
+static void *bench_page_addr(enum bench_alloc a, void *obj)
+{
+	return a == BA_ALLOC_PAGE || a == BA_PAGE_POOL ? page_address(obj) : obj;
+}
+
+static int bench_cmp_u64(const void *x, const void *y)
+{
+	u64 a = *(const u64 *)x, b = *(const u64 *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Median, min and max of @n values; sorts @v in place. */
+static void bench_spread_sorted(u64 *v, unsigned int n, struct bench_spread *s)
+{
+	sort(v, n, sizeof(*v), bench_cmp_u64, NULL);
+	s->min = v[0];
+	s->max = v[n - 1];
+	s->med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * One burst: idle for idle_ms, then BENCH_BATCH grants timed together,
+ * then each page written whole (what its owner does first: under TCG the
+ * cache is not modelled, so this measures the write, not where the line
+ * was), then the frees, untimed.  Recorded as burst @b - 1; 0 warms up.
+ */
+static void bench_burst(struct bench_worker *w, unsigned int b)
+{
+	unsigned int i;
+	u64 t;
+
+	msleep(idle_ms);
+	w->buf = bench_h_buf;
+	bench_timed(w, BK_FILL, BENCH_BATCH);
+	t = ktime_get_ns();
+	for (i = 0; i < BENCH_BATCH; i++)
+		if (w->buf[i])
+			memset(bench_page_addr(w->a, w->buf[i]), 0x5a, PAGE_SIZE);
+	t = ktime_get_ns() - t;
+	if (b) {
+		bench_h_grant[w->a][b - 1] = div_u64((w->t1 - w->t0) * 1000, BENCH_BATCH);
+		bench_h_touch[w->a][b - 1] = div_u64(t * 1000, BENCH_BATCH);
+	}
+	bench_timed(w, BK_DRAIN, BENCH_BATCH);
+}
+
+static void bench_scn_h(const struct bench_scn *scn)
+{
+	const unsigned int nr = ARRAY_SIZE(bench_h_allocs);
+	static u64 sum[BENCH_MAX_BURSTS];
+	struct bench_result *r;
+	unsigned int b, i;
+	enum bench_alloc a;
+
+	for (i = 0; i < nr; i++)
+		bench_worker_init(&bench_ws[bench_h_allocs[i]], bench_h_allocs[i], bench.cpu0);
+	for (b = 0; b <= bursts; b++) {
+		for (i = 0; i < nr; i++)
+			bench_burst(&bench_ws[bench_h_allocs[(b + i) % nr]], b);
+		cond_resched();
+	}
+	for (i = 0; i < nr; i++) {
+		a = bench_h_allocs[i];
+		r = &bench_res[a];
+		for (b = 0; b < bursts; b++)
+			sum[b] = bench_h_grant[a][b] + bench_h_touch[a][b];
+		bench_spread_sorted(bench_h_grant[a], bursts, &r->v);
+		bench_spread_sorted(bench_h_touch[a], bursts, &r->touch);
+		bench_spread_sorted(sum, bursts, &r->cyc);
+		r->grant_touch = r->cyc.med;
+		r->fails = bench_ws[a].fails;
+		r->errs = bench_ws[a].errs;
+		r->status = r->errs ? BS_FAIL : BS_OK;
+		r->note = r->errs ? "frees refused by the allocator" : NULL;
+	}
+}
+
 static const struct bench_scn bench_scns[] = {
 	{ 'a', "one CPU, alloc+free pairs", "ns/pair", bench_scn_a },
 	{ 'b', "one CPU, 64 allocs then 64 frees", "ns/pair", bench_scn_b },
@@ -1585,6 +1729,7 @@ static const struct bench_scn bench_scns[] = {
 	{ 'e', "hardirq context, alloc+free pairs", "ns/pair", bench_scn_e },
 	{ 'f', "latency of single allocations", "ns", bench_scn_f },
 	{ 'g', "memory pressure: success rate", "%", bench_scn_g },
+	{ 'h', "bursts of 64 after an idle spell", "ns/page", bench_scn_h },
 };
 
 static void bench_info(void)
@@ -1691,19 +1836,32 @@ static void bench_teardown(void)
 		pr_err("steal pool kept: frames still owned\n");
 	if (bench.lab_pool && labyrinth_pool_destroy(bench.lab_pool))
 		pr_err("bench pool kept: frames still owned\n");
+	if (bench.single && labyrinth_pool_destroy(bench.single))
+		pr_err("single-owner pool kept: frames still owned\n");
+	if (bench.nowipe && labyrinth_pool_destroy(bench.nowipe))
+		pr_err("no-wipe pool kept: frames still owned\n");
+	bench.single = NULL;
+	bench.nowipe = NULL;
 	bench.steal = NULL;
 	bench.lab_pool = NULL;
 }
 
-static struct labyrinth_pool *bench_lab_create(const char *name, unsigned int nr)
+static struct labyrinth_pool *bench_lab_create_flags(const char *name, unsigned int nr,
+						     unsigned int flags)
 {
-	struct labyrinth_pool *pool = labyrinth_pool_create(name, nr);
+	const struct labyrinth_pool_config cfg = { .name = name, .nr_frames = nr, .flags = flags };
+	struct labyrinth_pool *pool = labyrinth_pool_create_config(&cfg);
 
 	if (IS_ERR(pool)) {
-		pr_err("labyrinth_pool_create(%s, %u): %pe\n", name, nr, pool);
+		pr_err("labyrinth_pool_create_config(%s, %u, 0x%x): %pe\n", name, nr, flags, pool);
 		return NULL;
 	}
 	return pool;
+}
+
+static struct labyrinth_pool *bench_lab_create(const char *name, unsigned int nr)
+{
+	return bench_lab_create_flags(name, nr, 0);
 }
 
 static int bench_setup(void)
@@ -1715,10 +1873,13 @@ static int bench_setup(void)
 	bench.cpu1 = cpumask_next(bench.cpu0, cpu_online_mask);
 
 	bench.lab_pool = bench_lab_create("bench", pool_pages);
+	bench.single = bench_lab_create_flags("bench_single", pool_pages,
+					      LABYRINTH_POOL_SINGLE_OWNER);
+	bench.nowipe = bench_lab_create_flags("bench_nowipe", pool_pages, LABYRINTH_POOL_NO_WIPE);
 	/* labyrinth gives each CPU online at create an even share */
 	bench.steal_per_cpu = DIV_ROUND_UP(pool_pages, num_online_cpus());
 	bench.steal = bench_lab_create("bench_steal", bench.steal_per_cpu * num_online_cpus());
-	if (!bench.lab_pool || !bench.steal)
+	if (!bench.lab_pool || !bench.steal || !bench.single || !bench.nowipe)
 		return -ENOMEM;
 
 	bench.pp = kcalloc(nr_cpu_ids, sizeof(*bench.pp), GFP_KERNEL);
@@ -1795,10 +1956,18 @@ static int bench_check_params(void)
 		return -EINVAL;
 	}
 	for (s = scenarios; *s; s++) {
-		if (*s < 'a' || *s > 'g') {
-			pr_err("scenarios=%s rejected: letters a to g only\n", scenarios);
+		if (*s < 'a' || *s > 'h') {
+			pr_err("scenarios=%s rejected: letters a to h only\n", scenarios);
 			return -EINVAL;
 		}
+	}
+	if (!bursts || bursts > BENCH_MAX_BURSTS) {
+		pr_err("bursts=%u rejected: must be 1 to %u\n", bursts, BENCH_MAX_BURSTS);
+		return -EINVAL;
+	}
+	if (idle_ms > 1000) {
+		pr_err("idle_ms=%u rejected: at most 1000\n", idle_ms);
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -221,6 +221,25 @@ static void test_frame_index_bijective(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seen, TEST_FRAMES);
 }
 
+/* Every frame once in the frame table, which stays at most half full. */
+static void test_frame_table_half_full(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
+	unsigned int slots = BIT(pool->table_bits), used = 0, i;
+	u32 entry;
+
+	for (i = 0; i < slots; i++) {
+		entry = pool->frame_table[i];
+		if (!entry)
+			continue;
+		used++;
+		KUNIT_ASSERT_LE(test, entry, labyrinth_index_limit(pool));
+		KUNIT_EXPECT_NE(test, pool->frame_addr[entry - 1], 0UL);
+	}
+	KUNIT_EXPECT_EQ(test, used, TEST_FRAMES);
+	KUNIT_EXPECT_GE(test, slots, 2 * pool->max_frames);
+}
+
 static void test_bulk_round_trip(struct kunit *test)
 {
 	struct labyrinth_pool *pool = test_pool(test, TEST_FRAMES);
@@ -1131,6 +1150,200 @@ static void test_abandon_keeps_owned_frames(struct kunit *test)
 	KUNIT_EXPECT_LT(test, abs_diff(before, test_free_pages()), 256);
 }
 
+/* ---- the background wipe (kernel policy under init_on_alloc/free) ---- */
+
+#define TEST_WIPE_FRAMES	16
+
+static void test_wipe_restore(void *held_off)
+{
+	WRITE_ONCE(labyrinth_wipe_held_off, (bool)(uintptr_t)held_off);
+}
+
+/* Lets frees start the background wipe for the rest of the test. */
+static void test_allow_wipe(struct kunit *test)
+{
+	bool was = READ_ONCE(labyrinth_wipe_held_off);
+
+	WRITE_ONCE(labyrinth_wipe_held_off, false);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_wipe_restore,
+							   (void *)(uintptr_t)was));
+}
+
+/* Waits up to 5 s for the wipe to have cleared @want frames of @pool. */
+static u64 test_wait_wiped(struct labyrinth_pool *pool, u64 want)
+{
+	unsigned long until = jiffies + 5 * HZ;
+
+	while (test_stats(pool).wiped < want && time_before(jiffies, until))
+		msleep(20);
+	return test_stats(pool).wiped;
+}
+
+static struct labyrinth_pool *test_wiped_pool(struct kunit *test)
+{
+	struct labyrinth_pool *pool;
+
+	test_allow_wipe(test);
+	pool = test_pool(test, TEST_WIPE_FRAMES);
+	if (!(pool->flags & LABYRINTH_POOL_ZEROES))
+		kunit_skip(test, "kernel runs without init_on_alloc and init_on_free");
+	return pool;
+}
+
+/*
+ * Freed frames are cleared in the background soon after their free, and
+ * the grants that follow hand them out without clearing them again, all
+ * zero.
+ */
+static void test_wipe_clears_freed_frames(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_wiped_pool(test);
+	void *got[TEST_WIPE_FRAMES];
+	unsigned int index, i;
+
+	for (i = 0; i < TEST_WIPE_FRAMES; i++) {
+		got[i] = labyrinth_pool_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, got[i]);
+		memset(got[i], 0x5a, PAGE_SIZE);
+	}
+	KUNIT_EXPECT_EQ(test, test_stats(pool).clean_grants, TEST_WIPE_FRAMES);
+	for (i = 0; i < TEST_WIPE_FRAMES; i++)
+		KUNIT_ASSERT_EQ(test, 0, labyrinth_pool_free(pool, got[i]));
+	KUNIT_ASSERT_EQ(test, test_wait_wiped(pool, TEST_WIPE_FRAMES), TEST_WIPE_FRAMES);
+	for (i = 0; i < TEST_WIPE_FRAMES; i++) {
+		KUNIT_ASSERT_EQ(test, 0, labyrinth_frame_index(pool, got[i], &index));
+		KUNIT_EXPECT_TRUE(test, test_bit(index, pool->clean));
+		/* free, but the wipe is done with it: only zeroes to read */
+		KUNIT_EXPECT_NULL(test, memchr_inv(got[i], 0, PAGE_SIZE));
+	}
+	for (i = 0; i < TEST_WIPE_FRAMES; i++) {
+		got[i] = labyrinth_pool_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, got[i]);
+		KUNIT_EXPECT_NULL(test, memchr_inv(got[i], 0, PAGE_SIZE));
+	}
+	KUNIT_EXPECT_EQ(test, test_stats(pool).clean_grants, 2 * TEST_WIPE_FRAMES);
+	for (i = 0; i < TEST_WIPE_FRAMES; i++)
+		KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, got[i]));
+}
+
+/*
+ * A frame granted again before the wipe reached it is cleared by its
+ * grant: the next owner never sees the last one's bytes either way.
+ */
+static void test_wipe_or_grant_clears(struct kunit *test)
+{
+	struct labyrinth_pool *pool = test_wiped_pool(test);
+	unsigned int round;
+	void *p;
+
+	for (round = 0; round < 200; round++) {
+		p = labyrinth_pool_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_ASSERT_NULL_MSG(test, memchr_inv(p, 0, PAGE_SIZE), "round %u", round);
+		memset(p, 0xa5, PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, 0, labyrinth_pool_free(pool, p));
+		if (round % 50 == 49)
+			msleep(30);	/* let the wipe run between some rounds */
+	}
+	KUNIT_EXPECT_EQ(test, test_stats(pool).owned, 0);
+}
+
+/* Destroy never waits on, nor is refused because of, a wipe in progress. */
+static void test_wipe_then_destroy(struct kunit *test)
+{
+	struct labyrinth_pool *pool;
+	void *got[TEST_WIPE_FRAMES];
+	unsigned int i, delay;
+
+	test_allow_wipe(test);
+	for (delay = 0; delay <= 2 * LABYRINTH_WIPE_DELAY; delay++) {
+		pool = labyrinth_pool_create("kunit-wipe", TEST_WIPE_FRAMES);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+		if (!(pool->flags & LABYRINTH_POOL_ZEROES)) {
+			labyrinth_pool_destroy(pool);
+			kunit_skip(test, "kernel runs without init_on_alloc and init_on_free");
+		}
+		for (i = 0; i < TEST_WIPE_FRAMES; i++)
+			got[i] = labyrinth_pool_alloc(pool);
+		for (i = 0; i < TEST_WIPE_FRAMES; i++)
+			KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, got[i]));
+		schedule_timeout_uninterruptible(delay);
+		KUNIT_ASSERT_EQ_MSG(test, 0, labyrinth_pool_destroy(pool), "delay %u", delay);
+	}
+}
+
+/* Single-owner, poisoned and no-wipe pools are never wiped. */
+static void test_wipe_not_for_single_owner_or_poison(struct kunit *test)
+{
+	static const unsigned int flags[] = {
+		LABYRINTH_POOL_SINGLE_OWNER, LABYRINTH_POOL_POISON, LABYRINTH_POOL_NO_WIPE,
+	};
+	static const int left[] = { 0xa5, LABYRINTH_POISON_BYTE, 0xa5 };
+	struct labyrinth_pool_config cfg = { .name = "kunit-nowipe", .nr_frames = 4 };
+	struct labyrinth_pool *pool;
+	unsigned int f;
+	void *p;
+
+	test_allow_wipe(test);
+	for (f = 0; f < ARRAY_SIZE(flags); f++) {
+		cfg.flags = flags[f];
+		pool = labyrinth_pool_create_config(&cfg);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit,
+								   pool));
+		p = labyrinth_pool_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		memset(p, 0xa5, PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, 0, labyrinth_pool_free(pool, p));
+		schedule_timeout_uninterruptible(4 * LABYRINTH_WIPE_DELAY);
+		KUNIT_EXPECT_EQ(test, test_stats(pool).wiped, 0);
+		KUNIT_EXPECT_FALSE(test, READ_ONCE(pool->wipe_armed));
+		/* the bytes stay, or the poison; the next grant clears or checks */
+		KUNIT_EXPECT_NULL(test, memchr_inv(p, left[f], PAGE_SIZE));
+	}
+}
+
+/* Without the wipe, the kernel's policy still holds: the grant clears. */
+static void test_no_wipe_clears_at_grant(struct kunit *test)
+{
+	const struct labyrinth_pool_config cfg = {
+		.name = "kunit-nowipe", .nr_frames = 1, .flags = LABYRINTH_POOL_NO_WIPE,
+	};
+	struct labyrinth_pool *pool;
+	void *p;
+
+	test_allow_wipe(test);
+	pool = labyrinth_pool_create_config(&cfg);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
+	if (!(pool->flags & LABYRINTH_POOL_ZEROES))
+		kunit_skip(test, "kernel runs without init_on_alloc and init_on_free");
+	p = labyrinth_pool_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0xa5, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, 0, labyrinth_pool_free(pool, p));
+	KUNIT_ASSERT_PTR_EQ(test, labyrinth_pool_alloc(pool), p);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, test_stats(pool).clean_grants, 0);
+	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free(pool, p));
+}
+
+/*
+ * The pool and misuse suites check which frame comes back and exactly when
+ * a pool runs dry; the background wipe holds frames for a moment, so it is
+ * held off there except where a test asks for it.
+ */
+static int test_hold_off_wipe(struct kunit_suite *suite)
+{
+	WRITE_ONCE(labyrinth_wipe_held_off, true);
+	return 0;
+}
+
+static void test_resume_wipe(struct kunit_suite *suite)
+{
+	WRITE_ONCE(labyrinth_wipe_held_off, false);
+}
+
 static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_round_trip),
 	KUNIT_CASE(test_direct_mapped),
@@ -1142,6 +1355,7 @@ static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_steal_from_other_regions),
 	KUNIT_CASE(test_pool_smaller_than_cpus),
 	KUNIT_CASE(test_frame_index_bijective),
+	KUNIT_CASE(test_frame_table_half_full),
 	KUNIT_CASE(test_bulk_round_trip),
 	KUNIT_CASE(test_bulk_mixes_with_single),
 	KUNIT_CASE(test_default_pool_exports),
@@ -1156,11 +1370,18 @@ static struct kunit_case labyrinth_pool_cases[] = {
 	KUNIT_CASE(test_late_cpu_adopts_home),
 	KUNIT_CASE(test_poison_catches_write_after_free),
 	KUNIT_CASE(test_poison_quiet_when_honest),
+	KUNIT_CASE(test_wipe_clears_freed_frames),
+	KUNIT_CASE(test_wipe_or_grant_clears),
+	KUNIT_CASE(test_wipe_then_destroy),
+	KUNIT_CASE(test_wipe_not_for_single_owner_or_poison),
+	KUNIT_CASE(test_no_wipe_clears_at_grant),
 	{}
 };
 
 static struct kunit_suite labyrinth_pool_suite = {
 	.name = "labyrinth_pool",
+	.suite_init = test_hold_off_wipe,
+	.suite_exit = test_resume_wipe,
 	.test_cases = labyrinth_pool_cases,
 };
 
@@ -1188,6 +1409,8 @@ static struct kunit_case labyrinth_misuse_cases[] = {
 
 static struct kunit_suite labyrinth_misuse_suite = {
 	.name = "labyrinth_misuse",
+	.suite_init = test_hold_off_wipe,
+	.suite_exit = test_resume_wipe,
 	.test_cases = labyrinth_misuse_cases,
 };
 

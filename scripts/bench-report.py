@@ -32,7 +32,9 @@ SCENARIOS = [
     ("e", "hardirq context, alloc+free pairs"),
     ("f", "single-alloc latency, p50"),
     ("g", "success rate under memory pressure"),
+    ("h", "bursts of 64 after 30 ms idle, grant cost per page"),
     ("a_zeroing", "scenario a with init_on_alloc=1 (Debian's default)"),
+    ("h_zeroing", "scenario h with init_on_alloc=1 (Debian's default)"),
 ]
 
 ALLOCATORS = [
@@ -41,6 +43,8 @@ ALLOCATORS = [
     ("labyrinth_pool", "lab_pool", "labyrinth per-client pool"),
     ("labyrinth_bulk", "lab_bulk", "labyrinth bulk calls, 64 pages a call (b, d)"),
     ("labyrinth_steal", "lab_steal", "labyrinth grant that must steal from another CPU (f)"),
+    ("labyrinth_single_owner", "lab_single", "labyrinth pool, LABYRINTH_POOL_SINGLE_OWNER (a, h)"),
+    ("labyrinth_no_wipe", "lab_nowipe", "labyrinth pool, LABYRINTH_POOL_NO_WIPE (a, h)"),
     ("alloc_page", "alloc_page", "alloc_page(GFP_ATOMIC) + __free_page"),
     ("page_pool", "page_pool", "page_pool, BH disabled, direct recycle"),
     ("mempool", "mempool", "mempool_alloc(GFP_ATOMIC): buddy first, then reserve"),
@@ -51,15 +55,19 @@ ALLOCATORS = [
 
 COMMON = ["labyrinth", "labyrinth_pool", "alloc_page", "page_pool", "mempool",
           "mempool_reserve", "objpool"]
+H_ALLOCS = ["labyrinth", "labyrinth_pool", "labyrinth_no_wipe", "labyrinth_single_owner",
+            "alloc_page", "page_pool"]
 EXPECTED = {
-    "a": COMMON + ["floor"],
+    "a": COMMON + ["floor", "labyrinth_single_owner", "labyrinth_no_wipe"],
     "b": COMMON + ["labyrinth_bulk"],
     "c": COMMON,
     "d": COMMON + ["labyrinth_bulk"],
     "e": COMMON,
     "f": COMMON + ["labyrinth_steal"],
     "g": COMMON,
-    "a_zeroing": COMMON + ["floor"],
+    "h": H_ALLOCS,
+    "a_zeroing": COMMON + ["floor", "labyrinth_single_owner", "labyrinth_no_wipe"],
+    "h_zeroing": H_ALLOCS,
 }
 # Results that must say "n/a": the allocator's contract forbids the context.
 EXPECTED_NA = {("e", "page_pool")}
@@ -145,7 +153,8 @@ EXTRA_KEYS = ["cycles", "alone", "alone_min", "alone_max", "all_over_one", "allo
               "free_side", "wall", "wall_min", "wall_max", "p99", "p999", "ratio_p99",
               "free_p50", "free_p99", "cycles_p50", "cycles_p99", "cycles_p999",
               "cycles_max", "samples", "steals", "ok", "tried", "reserve", "runs",
-              "pages_per_run", "fails"]
+              "pages_per_run", "fails", "touch", "touch_max", "grant_touch",
+              "ratio_grant_touch", "bursts", "idle_ms"]
 
 
 def normalise(rec):
@@ -270,6 +279,25 @@ def render(records, native, machine):
     txt.append(table(rows, ["allocator", "c all/one", "d alloc / free", "f p99 / p99.9",
                             "f free p50", "g ok"]))
     txt.append("")
+    hrows = []
+    for c in cols:
+        cells = []
+        for sid in ("h", "h_zeroing"):
+            r = by.get((sid, c[0]))
+            if r is None or r["status"] != "ok":
+                cells += ["-", "-", "-"]
+                continue
+            cells += [fmt_value(r["median"]), fmt_value(r["extra"]["touch"]),
+                      fmt_value(r["extra"]["grant_touch"])]
+        if any(x != "-" for x in cells):
+            hrows.append([c[1]] + cells)
+    if hrows:
+        txt.append("Scenario h, bursts of 64 after an idle spell, medians over the bursts in ns per "
+                   "page: the grant, the first write of the")
+        txt.append("whole page, and the two together; init_on_alloc=0 boot, then init_on_alloc=1.")
+        txt.append(table(hrows, ["allocator", "h grant", "h touch", "h both",
+                                 "h_z grant", "h_z touch", "h_z both"]))
+        txt.append("")
     txt.append("Allocators: " + "; ".join("%s = %s" % (c[1], c[2]) for c in cols) + ".")
     txt.append("Scenarios: " + "; ".join("%s = %s" % s for s in SCENARIOS) + ".")
     if native is not None:
@@ -369,7 +397,7 @@ def main():
     records, guests = [], []
     for spec in args.guest:
         name, log, kargs = spec.split(":", 2)
-        rename = {"a": "a_zeroing"} if name == "zeroing" else None
+        rename = {"a": "a_zeroing", "h": "h_zeroing"} if name == "zeroing" else None
         recs, info, end, probs = parse_guest(log, rename)
         problems += probs
         records += [normalise(r) for r in recs]

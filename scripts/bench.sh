@@ -10,10 +10,12 @@
 #   bench/results/latest.png   grouped bars of the ratios to labyrinth
 # and prints the table.  Two boots: the main one with init_on_alloc=0 and
 # init_on_free=0, so that no allocator zeroes pages and the mechanisms are
-# compared like for like; a second one running scenario a with
-# init_on_alloc=1, Debian's default, under which labyrinth zeroes every
-# grant (and alloc_page every allocation) while page_pool, mempool's reserve
-# and objpool hand back recycled pages as they are.
+# compared like for like; a second one running scenarios a and h with
+# init_on_alloc=1, Debian's default, under which labyrinth's kernel-policy
+# pools clear every frame between owners (at grant, or before it in the
+# background wipe), as alloc_page clears every allocation, while its
+# single-owner pool, page_pool, mempool's reserve and objpool hand back
+# recycled pages as they are.
 #
 # --smoke: a tiny iteration count, no native run, results under .cache;
 # checks that every expected record is there and ends with one line,
@@ -58,14 +60,14 @@ pages=1024
 if [ "$smoke" = 1 ]; then
 	tag=bench-smoke
 	results=$cache/bench-smoke
-	main_args=iters=256,cross_iters=256,runs=3,samples=2000
-	zero_args=scenarios=a,iters=256,runs=3
+	main_args=iters=256,cross_iters=256,runs=3,samples=2000,bursts=3
+	zero_args=scenarios=ah,iters=256,runs=3,bursts=3
 	qemu_timeout=${LABYRINTH_QEMU_TIMEOUT:-90}
 else
 	tag=bench
 	results=$top/bench/results
 	main_args=
-	zero_args=scenarios=a
+	zero_args=scenarios=ah
 	qemu_timeout=${LABYRINTH_QEMU_TIMEOUT:-900}
 fi
 mkdir -p "$results"

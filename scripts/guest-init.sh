@@ -236,7 +236,8 @@ check_debugfs() {
 		st=$(cat "$d/$pool/stats")
 		echo "$st" | sed "s|^|LABYRINTH-INFO debugfs $pool: |"
 		for k in nr_frames max_frames owned grants frees steals remote_frees failures \
-			 refills bad_addr foreign double_free busy_destroy poison_faults; do
+			 refills bad_addr foreign double_free busy_destroy poison_faults \
+			 clean_grants wiped; do
 			echo "$st" | grep -Eq "^$k +[0-9]+$" || why="$why; $pool: no $k line"
 		done
 		[ "$(echo "$st" | grep -c '^[0-9]')" -ge 2 ] || why="$why; $pool: no per-CPU lines"

@@ -104,6 +104,7 @@ struct actor_spec {
 struct scenario {
 	const char *name;
 	const char *about;
+	bool zeroes;		/* init_on_alloc: frames cleared between owners */
 	unsigned int bound;
 	unsigned int cpus, online;
 	struct labyrinth_pool_config cfg;
@@ -263,6 +264,17 @@ static bool bit_set(long index)
 	return (pool->bitmap[index / BITS_PER_LONG] >> (index % BITS_PER_LONG)) & 1;
 }
 
+static bool clean_set(long index)
+{
+	return (pool->clean[index / BITS_PER_LONG] >> (index % BITS_PER_LONG)) & 1;
+}
+
+/* The background wipe is running: it may hold a free frame. */
+static bool wiping(void)
+{
+	return wq_running == &pool->wipe_work.work;
+}
+
 static bool grant_in_progress(int except)
 {
 	int i;
@@ -282,7 +294,7 @@ static bool free_now(const struct frame *f, long index, int self)
 {
 	if (f->owner != NOBODY || f->freeing)
 		return false;
-	return !bit_set(index) || !grant_in_progress(self);
+	return !bit_set(index) || (!grant_in_progress(self) && !wiping());
 }
 
 /* The bit numbers of every backed frame, into @index; returns how many. */
@@ -318,7 +330,8 @@ static void check_step(void)
 		if (!bit_set(index[k]))
 			continue;
 		f = frame_of((void *)pool->frame_addr[index[k]]);
-		if (f->owner == NOBODY && !f->freeing && !f->tainted && !grant_in_progress(-1))
+		if (f->owner == NOBODY && !f->freeing && !f->tainted && !grant_in_progress(-1) &&
+		    !wiping())
 			violation("backed frame %ld has its bit set and no owner", index[k]);
 	}
 	for (i = 0; i < nr_act; i++) {
@@ -542,6 +555,19 @@ void lab_explore_warn(const char *cond, const char *file, int line)
 	violation("WARN_ON_ONCE(%s) at %s:%d", cond, file, line);
 }
 
+/* clear_page() of a frame: nobody else may own it. */
+void lab_explore_on_clear(const void *page)
+{
+	long slot;
+
+	if (!exploring || !pool || pool_gone)
+		return;
+	slot = lab_shim_page_slot(page);
+	if (slot >= 0 && slot < NR_SLOTS && frames[slot].owner != NOBODY)
+		violation("%s clears frame %ld, which %s owns", act[cur].name, frames[slot].index,
+			  who(frames[slot].owner));
+}
+
 void lab_explore_on_release(const void *ptr)
 {
 	unsigned int m;
@@ -556,6 +582,11 @@ void lab_explore_on_release(const void *ptr)
 		    (pool->grow_kick.flags & (IRQ_WORK_PENDING | IRQ_WORK_BUSY))) {
 			pool_gone = true;
 			violation("destroy frees the pool with its growth work still queued");
+		}
+		if (pool->wipe_work.work.pending || wiping() ||
+		    (pool->wipe_kick.flags & (IRQ_WORK_PENDING | IRQ_WORK_BUSY))) {
+			pool_gone = true;
+			violation("destroy frees the pool with its wipe still queued");
 		}
 		for (i = 0; i < nr_act; i++) {
 			if (i == cur || !act[i].call)
@@ -711,6 +742,25 @@ static void grant_begin(struct actor *a, const char *call)
 	a->granting = true;
 }
 
+/*
+ * With zeroes, a frame must come out of a grant all zero; its new owner
+ * then fills it, so that a frame handed on without a clear shows it.
+ */
+static void check_zero_then_fill(struct actor *a, void *addr)
+{
+	const unsigned char *b = addr;
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE; i++) {
+		if (b[i]) {
+			violation("%s got frame %ld with byte %u = 0x%02x from its last owner",
+				  a->name, frame_of(addr)->index, i, b[i]);
+			return;
+		}
+	}
+	memset(addr, 0xa0 + (a - act), PAGE_SIZE);
+}
+
 static void grant_end(struct actor *a, void **got, unsigned int nr, unsigned int want)
 {
 	unsigned int i;
@@ -723,6 +773,8 @@ static void grant_end(struct actor *a, void **got, unsigned int nr, unsigned int
 		      want > 1 ? "labyrinth_pool_alloc_bulk" : "labyrinth_pool_alloc");
 		a->cand[lab_shim_page_slot(got[i])] = 0;
 		hold(a - act, got[i]);
+		if (sc->zeroes)
+			check_zero_then_fill(a, got[i]);
 	}
 	if (nr == want)
 		return;
@@ -1020,18 +1072,70 @@ static bool pool_unowned(struct actor *a)
 	return true;
 }
 
-static void destroy_when_unowned(struct actor *a)
+/* Destroys once @until holds: the destroy must succeed. */
+static void destroy_once(struct actor *a, bool (*until)(struct actor *a), const char *what)
 {
 	int ret;
 
-	wait_until(pool_unowned, "frames still owned");
+	wait_until(until, what);
 	a->call = "labyrinth_pool_destroy";
 	ret = labyrinth_pool_destroy(pool);
 	a->call = NULL;
 	if (ret)
-		violation("destroy of an unowned pool returned %d", ret);
+		violation("destroy once nothing is %s returned %d", what, ret);
 	else
 		pool_gone = true;
+}
+
+static void destroy_when_unowned(struct actor *a)
+{
+	destroy_once(a, pool_unowned, "owned");
+}
+
+/* ---- the background wipe (scenarios with zeroes) ---- */
+
+/* A frame written and freed before the run: the wipe is queued for it. */
+static void setup_dirty_one(void)
+{
+	void *p = labyrinth_pool_alloc(pool);
+
+	if (!p)
+		die("%s: setup could not take a frame\n", sc->name);
+	memset(p, 0x5e, PAGE_SIZE);
+	if (labyrinth_pool_free(pool, p))
+		die("%s: setup could not free its frame\n", sc->name);
+	if (!pool->wipe_work.work.pending)
+		die("%s: a free under init_on_alloc queued no wipe\n", sc->name);
+}
+
+static void setup_dirty_one_hold_one(void)
+{
+	setup_dirty_one();
+	setup_hold(1, 1);
+}
+
+/* The setup's frame becomes @a's; it writes it and frees it. */
+static void write_and_free_held(struct actor *a)
+{
+	adopt_one(a);
+	memset(a->held[a->nheld - 1], 0xc0, PAGE_SIZE);
+	give_back(a, a->nheld - 1);
+}
+
+static bool clients_hold_nothing(struct actor *a)
+{
+	unsigned int s;
+
+	for (s = 0; s < NR_SLOTS; s++)
+		if (frames[s].owner != NOBODY || frames[s].freeing)
+			return false;
+	return true;
+}
+
+/* Destroys once no client holds a frame, whatever the wipe holds. */
+static void destroy_when_clients_done(struct actor *a)
+{
+	destroy_once(a, clients_hold_nothing, "held by a client");
 }
 
 /* Growth to the last segment: the setup takes it to 15 of 16. */
@@ -1230,6 +1334,29 @@ static const struct scenario scenarios[] = {
 			    { "cpu1", 1, destroy_when_unowned, 0 } },
 	},
 	{
+		.name = "wipe-vs-pairs",
+		.about = "init_on_alloc: pairs on two CPUs and an NMI while the wipe runs",
+		.zeroes = true, .bound = 2, .cpus = 2, .online = 2, .cfg = CFG(3, 0),
+		.setup = setup_dirty_one, .kworker = true,
+		.actors = { { "cpu0", 0, pair, 1 }, { "cpu1", 1, pair, 1 } },
+		.nmi = { "nmi0", 0, one_pair, 0 },
+	},
+	{
+		.name = "wipe-disarm-vs-free",
+		.about = "init_on_alloc: a free lands while the wipe finds nothing and disarms",
+		.zeroes = true, .bound = 3, .cpus = 2, .online = 2, .cfg = CFG(2, 0),
+		.setup = setup_dirty_one_hold_one, .kworker = true,
+		.actors = { { "cpu1", 1, write_and_free_held, 0 } },
+	},
+	{
+		.name = "wipe-vs-destroy",
+		.about = "init_on_alloc: the last free arms the wipe as destroy starts",
+		.zeroes = true, .bound = 2, .cpus = 2, .online = 2, .cfg = CFG(2, 0),
+		.setup = setup_dirty_one_hold_one, .kworker = true,
+		.actors = { { "cpu1", 1, write_and_free_held, 0 },
+			    { "cpu0", 0, destroy_when_clients_done, 0 } },
+	},
+	{
 		.name = "destroy-after-last-free",
 		.about = "CPU 1 frees the last frame; CPU 0 sees the pool unowned and destroys it",
 		.bound = 3, .cpus = 2, .online = 2, .cfg = CFG(1, 0),
@@ -1267,6 +1394,23 @@ static void add_actor(const struct actor_spec *spec, bool nmi, bool kw)
 	nr_act++;
 }
 
+/* At rest, with the wipe drained, every free frame has been cleared. */
+static void check_all_wiped(void)
+{
+	long index[NR_SLOTS];
+	unsigned int k, n = backed_indices(index);
+	const unsigned char *b;
+
+	for (k = 0; k < n; k++) {
+		if (bit_set(index[k]))
+			continue;
+		b = (const unsigned char *)pool->frame_addr[index[k]];
+		if (!clean_set(index[k]) || b[0] || memcmp(b, b + 1, PAGE_SIZE - 1))
+			violation("at rest, free frame %ld is not wiped (clean bit %d)", index[k],
+				  clean_set(index[k]));
+	}
+}
+
 /* Quiescence: counters, owned count and owner table agree. */
 static void check_quiescent(void)
 {
@@ -1286,6 +1430,8 @@ static void check_quiescent(void)
 	if (st.owned != owners || st.grants - st.frees != owners)
 		violation("at rest: owned %llu, grants - frees %llu, owner table %u", st.owned,
 			  st.grants - st.frees, owners);
+	if (sc->zeroes)
+		check_all_wiped();
 	if (sc->quiescent && !run_failed)
 		sc->quiescent();
 }
@@ -1353,6 +1499,7 @@ static void run_once(void)
 	lab_shim_registry_start(NR_SLOTS);
 	nr_cpu_ids = sc->cpus;
 	lab_shim_nr_online = sc->online;
+	lab_shim_init_on_alloc = sc->zeroes;
 	lab_shim_set_cpu(0);
 	pool = labyrinth_pool_create_config(&sc->cfg);
 	if (IS_ERR(pool))

@@ -9,8 +9,9 @@ labyrinth_pool.c on its own.
 Each mutation names the text it replaces; if the pool no longer contains
 that text exactly once, the mutation fails loudly instead of testing
 nothing.  Five are the findings of issue #10, two the fixes of its points 6
-and 7, and one a control that only a scenario spanning two bitmap words
-can catch.
+and 7, one a control that only a scenario spanning two bitmap words can
+catch, and four undo the ordering and lifetime rules of issue #11's
+background wipe.
 """
 import sys
 
@@ -91,8 +92,8 @@ MUTATIONS = {
     "destroy-no-grace-period": (
         "point 6: destroy does not wait for the last free to finish",
         [("""	synchronize_rcu();
-	labyrinth_stop_growth(pool);
-""", """	labyrinth_stop_growth(pool);
+	labyrinth_stop_workers(pool);
+""", """	labyrinth_stop_workers(pool);
 """)]),
     # not from the issue: a search that never leaves its first bitmap word.
     "search-first-word-only": (
@@ -107,6 +108,37 @@ MUTATIONS = {
         "point 7: a stale back-off stamp holds growth back for half the jiffies range",
         [("""	    jiffies - READ_ONCE(pool->grow_failed_at) < LABYRINTH_GROW_BACKOFF)""",
           """	    time_before(jiffies, READ_ONCE(pool->grow_failed_at) + LABYRINTH_GROW_BACKOFF))""")]),
+    # the background wipe (issue #11): each caught by a wipe-* scenario
+    "wipe-no-last-look": (
+        "wipe: a wipe that finds nothing disarms without looking again",
+        [("""	WRITE_ONCE(pool->wipe_armed, false);
+	smp_mb();	/* the disarm, then the last look: see labyrinth_wipe_soon() */
+	if (!labyrinth_wipe_pass(pool) || xchg(&pool->wipe_armed, true))
+		return;
+""", """	WRITE_ONCE(pool->wipe_armed, false);
+	return;
+""")]),
+    "wipe-release-before-clean": (
+        "wipe: the frame is released before it is marked clean",
+        [("""	set_bit(index, pool->clean);
+	/* fully ordered: the zeroes and the clean bit before the frame is free */
+	if (unlikely(!test_and_clear_bit(index, pool->bitmap))) {""",
+          """	/* fully ordered: the zeroes and the clean bit before the frame is free */
+	if (unlikely(!test_and_clear_bit(index, pool->bitmap))) {"""),
+         ("""	this_cpu_inc(pool->pcpu->wiped);
+	return true;""", """	set_bit(index, pool->clean);
+	this_cpu_inc(pool->pcpu->wiped);
+	return true;""")]),
+    "grant-keeps-clean-bit": (
+        "wipe: a grant of a wiped frame leaves its clean bit set",
+        [("""		clear_bit(index, pool->clean);
+		this_cpu_inc(pool->pcpu->clean_grants);""",
+          """		this_cpu_inc(pool->pcpu->clean_grants);""")]),
+    "wipe-outlives-destroy": (
+        "wipe: destroy does not stop the background wipe",
+        [("""	irq_work_sync(&pool->wipe_kick);
+	cancel_delayed_work_sync(&pool->wipe_work);
+""", "")]),
 }
 
 

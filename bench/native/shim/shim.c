@@ -24,6 +24,7 @@
 /* labyrinth_core.c's default pool: a harness sets it to use those exports */
 struct labyrinth_pool *labyrinth_default;
 
+long lab_shim_mb_word;	/* smp_mb()'s locked RMW */
 unsigned int nr_cpu_ids = 1;
 unsigned int lab_shim_nr_online = 1;
 __thread int lab_shim_cpu;

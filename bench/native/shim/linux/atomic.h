@@ -61,7 +61,24 @@ static __always_inline long atomic_long_fetch_andnot(long i, atomic_long_t *v)
 					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED); \
 	})
 
-/* <asm/barrier.h>, which linux/atomic.h brings in */
+/* the old value; fully ordered */
+#define xchg(ptr, v)							\
+	({								\
+		LAB_SWITCH("xchg");					\
+		__atomic_exchange_n((ptr), (v), __ATOMIC_SEQ_CST);	\
+	})
+
+/*
+ * <asm/barrier.h>, which linux/atomic.h brings in.  smp_mb() as a locked
+ * RMW on a word of its own, which is what x86 does, and which
+ * ThreadSanitizer models (it ignores stand-alone fences).
+ */
+extern long lab_shim_mb_word;
+#define smp_mb()							\
+	do {								\
+		LAB_SWITCH("smp_mb");					\
+		__atomic_fetch_add(&lab_shim_mb_word, 0, __ATOMIC_SEQ_CST); \
+	} while (0)
 /* x86-64 keeps loads in order, so smp_rmb() is barrier() there, as here */
 #define smp_rmb()							\
 	do {								\

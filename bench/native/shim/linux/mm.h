@@ -79,8 +79,18 @@ static inline void split_page(struct page *page, unsigned int order)
 {
 }
 
+#ifdef LAB_EXPLORE
+/* the explorer checks that nobody writes a frame someone else owns */
+void lab_explore_on_clear(const void *page);
+#else
+static inline void lab_explore_on_clear(const void *page)
+{
+}
+#endif
+
 static inline void clear_page(void *page)
 {
+	lab_explore_on_clear(page);
 	memset(page, 0, PAGE_SIZE);
 }
 

@@ -65,5 +65,6 @@ void free_percpu(void __percpu *ptr);
 				 (val), __ATOMIC_RELAXED);			\
 	} while (0)
 #define this_cpu_inc(pcp)	this_cpu_add(pcp, 1)
+#define this_cpu_dec(pcp)	this_cpu_add(pcp, -1)
 
 #endif

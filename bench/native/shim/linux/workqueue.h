@@ -39,6 +39,28 @@ bool cancel_work_sync(struct work_struct *work);
 /* harness hook: wait until no item is queued or running */
 void lab_shim_flush_workqueue(void);
 
+/*
+ * Delayed work: the delay is not kept.  The pool's wipe only uses it to
+ * batch frees; running it at once is one more interleaving, not a new one.
+ */
+struct delayed_work {
+	struct work_struct work;
+};
+
+#define INIT_DELAYED_WORK(dwork, fn)	INIT_WORK(&(dwork)->work, (fn))
+#define to_delayed_work(w)	((struct delayed_work *)(w))
+
+static inline bool queue_delayed_work(struct workqueue_struct *wq, struct delayed_work *dwork,
+				      unsigned long delay)
+{
+	return queue_work(wq, &dwork->work);
+}
+
+static inline bool cancel_delayed_work_sync(struct delayed_work *dwork)
+{
+	return cancel_work_sync(&dwork->work);
+}
+
 static inline bool schedule_work(struct work_struct *work)
 {
 	return queue_work(system_wq, work);
