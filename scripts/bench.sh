@@ -8,6 +8,7 @@
 # (scripts/native.sh --full) when it exists, and writes
 #   bench/results/latest.json  machine, kernel, every record, native records
 #   bench/results/latest.png   grouped bars of the ratios to labyrinth
+#   bench/results/prezero.json a page clear early or at grant, natively
 # and prints the table.  Two boots: the main one with init_on_alloc=0 and
 # init_on_free=0, so that no allocator zeroes pages and the mechanisms are
 # compared like for like; a second one running scenarios a and h with
@@ -141,7 +142,8 @@ if [ "$smoke" = 1 ]; then
 elif [ -f "$top/scripts/native.sh" ]; then
 	echo "bench: native harness: scripts/native.sh --full"
 	rm -f "$native_json"
-	if NATIVE_JSON=$native_json bash "$top/scripts/native.sh" --full; then
+	if NATIVE_JSON=$native_json PREZERO_JSON=$results/prezero.json \
+		bash "$top/scripts/native.sh" --full; then
 		report_native=(--native "$native_json")
 	else
 		report_native=(--native "$native_json" --native-note "scripts/native.sh --full failed")

@@ -4,16 +4,20 @@
 # scripts/native.sh [--smoke|--full]: labyrinth's pool built in user space
 # (bench/native).  Builds bench-native, bench-tsan and bench-ubsan with gcc
 # and bench-native-clang and bench-ubsan-clang with clang under
-# .cache/native, runs the ThreadSanitizer concurrency check, the same check
-# under UBSan (no recovery) with each compiler, then the native benchmark
-# and, as a smoke test, the clang build of it.
+# .cache/native, runs the ThreadSanitizer concurrency check (as is, and with
+# init_on_alloc), the same check under UBSan (no recovery) with each
+# compiler, then the native benchmark, prezero, and, as a smoke test, the
+# clang build of the benchmark.
 # Prints one PASS/FAIL line for each:
 #   PASS: native tsan check
+#   PASS: native tsan check (init_on_alloc: the background wipe)
 #   PASS: native ubsan check (gcc)
 #   PASS: native ubsan check (clang)
 #   PASS: native bench runs
+#   PASS: native prezero runs
 #   PASS: native bench runs (clang)
-# The benchmark's JSON goes to $NATIVE_JSON, else .cache/native-bench.json.
+# The benchmark's JSON goes to $NATIVE_JSON, else .cache/native-bench.json;
+# prezero's, when $PREZERO_JSON is set, there.
 # Environment: TSAN_SECONDS (default 10), TSAN_THREADS (default 4).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -106,6 +110,21 @@ if [ "$rc" -eq 0 ] && [ -s "$json" ]; then
 	pass "native bench runs"
 else
 	fail "native bench runs (exit $rc)"
+	failed=1
+fi
+# The argument against pre-zeroing, measured (bench/native/prezero.c).
+if [ "$mode" = smoke ]; then
+	prezero_args=(--rounds 3 --evict 64)
+else
+	prezero_args=(--rounds 21)
+fi
+[ -z "${PREZERO_JSON:-}" ] || prezero_args+=(--json "$PREZERO_JSON")
+rc=0
+"$out/prezero" "${prezero_args[@]}" || rc=$?
+if [ "$rc" -eq 0 ]; then
+	pass "native prezero runs"
+else
+	fail "native prezero runs (exit $rc)"
 	failed=1
 fi
 rc=0
