@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Kernel version differences, kept in one place.  labyrinth builds against
- * Debian's 6.1 and 6.12 kernels and in the 6.12 tree.
+ * Debian's 5.10, 6.1 and 6.12 kernels and in the 6.12 tree.
  */
 #ifndef _LABYRINTH_COMPAT_H
 #define _LABYRINTH_COMPAT_H
 
+#include <linux/irq_work.h>
+#include <linux/preempt.h>
 #include <linux/version.h>
 
 /*
@@ -15,8 +17,28 @@
  * so it cannot come from a macro there; from 6.13 the identifier is made
  * the literal instead, and the same source serves both.
  */
+#ifdef LINUX_VERSION_MAJOR	/* 5.10 has no LINUX_VERSION_MAJOR, nor the literals */
 #if LINUX_VERSION_MAJOR > 6 || (LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 13)
 #define LABYRINTH "LABYRINTH"
+#endif
+#endif
+
+/*
+ * 5.11 added irq_work_is_pending() and IRQ_WORK_INIT_HARD() together, and
+ * in_hardirq(); 5.10 has the same flags in ->flags, and in_irq().
+ */
+#ifndef IRQ_WORK_INIT_HARD
+static inline bool irq_work_is_pending(struct irq_work *work)
+{
+	return atomic_read(&work->flags) & IRQ_WORK_PENDING;
+}
+
+#define IRQ_WORK_INIT_HARD(fn)						\
+	((struct irq_work){ .flags = ATOMIC_INIT(IRQ_WORK_HARD_IRQ), .func = (fn) })
+#endif
+
+#ifndef in_hardirq
+#define in_hardirq()	in_irq()
 #endif
 
 #endif /* _LABYRINTH_COMPAT_H */

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# boot-test.sh <6.12|6.1>: build labyrinth.ko and the sample client against a
-# Debian distro kernel, boot that kernel in QEMU (TCG) with a busybox
+# boot-test.sh <6.12|6.1|5.10>: build labyrinth.ko and the sample client
+# against a Debian distro kernel (5.10 from bullseye, through
+# scripts/fetch-kernel.sh), boot that kernel in QEMU (TCG) with a busybox
 # initramfs, and run scripts/guest-init.sh's checks there: rejected
 # parameters leak nothing, a valid load, grants and frees from process and
 # hardirq context, a refused rmmod while in use, a clean unload, a clean
@@ -24,7 +25,8 @@ set -euo pipefail
 ver=${1:-}
 case "$ver" in
 6.12|6.1) ;;
-*) echo "usage: $0 <6.12|6.1>" >&2; exit 2 ;;
+5.10) bash "$top/scripts/fetch-kernel.sh" "$ver" || true ;;
+*) echo "usage: $0 <6.12|6.1|5.10>" >&2; exit 2 ;;
 esac
 tag=${LABYRINTH_TAG:-boot}-$ver
 ko=${LABYRINTH_KO:-}
@@ -54,7 +56,7 @@ qemu_initramfs "$initrd" "${ko:-$out/labyrinth.ko}" "$out/samples/labyrinth_clie
 echo "boot-test: booting $kver (TCG, -smp $qemu_smp, -m $qemu_mem), log in ${log#"$top"/}"
 start=$SECONDS
 rc=0
-qemu_boot "/boot/vmlinuz-$kver" "$initrd" "$log" "lbt_mode=check" || rc=$?
+qemu_boot "$(kernel_info "$kver" image)" "$initrd" "$log" "lbt_mode=check" || rc=$?
 echo "boot-test: guest ran for $((SECONDS - start)) s"
 
 failed=0

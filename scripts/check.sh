@@ -36,6 +36,7 @@ step "$top/scripts/kunit.sh" kcsan
 step "$top/scripts/debug-boot.sh"
 step "$top/scripts/boot-test.sh" 6.12
 step "$top/scripts/boot-test.sh" 6.1
+step "$top/scripts/boot-test.sh" 5.10
 step "$top/scripts/dkms-test.sh"
 step "$top/scripts/torture.sh" "${LABYRINTH_CHECK_TORTURE_SECONDS:-30}"
 step "$top/scripts/bench.sh" --smoke

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Static gates, each of which must report zero findings:
-#   - W=1 + sparse C=2 builds of the module and sample client against the
-#     Debian 6.1 and 6.12 headers;
+#   - W=1 + sparse C=2 builds of the module, the sample client and the
+#     torture module against the Debian 5.10 (bullseye, fetched by
+#     scripts/fetch-kernel.sh), 6.1 and 6.12 headers;
 #   - checkpatch.pl --no-tree --strict on every source;
 #   - kernel-doc -none -Wall on the API header and every C source.
 set -euo pipefail
@@ -18,12 +19,19 @@ gate() {
 	expect_none "gate $1" "$2" "$3" || rc=1
 }
 
-for k in 6.1 6.12; do
-	kver=$(distro_kver "$k")
+bash "$top/scripts/fetch-kernel.sh" 5.10 || echo "gates: fetching 5.10 failed"
+for k in 5.10 6.1 6.12; do
+	kver=$(distro_kver "$k" || true)
 	out=$cache/gate-w1-$k.out
-	build_oot "/lib/modules/$kver/build" "$cache/gate-$k" W=1 C=2 > "$out" 2>&1 ||
-		echo "error: build failed" >> "$out"
-	gate "W=1 C=2 against Debian $kver headers" "$out" 'warning:|error:'
+	if [ -z "$kver" ]; then
+		echo "error: no Debian $k kernel" > "$out"
+	else
+		# shellcheck disable=SC2046 # make arguments, one word each
+		build_oot "$(kernel_info "$kver" kdir)" "$cache/gate-$k" W=1 C=2 \
+			$(kernel_info "$kver" make || true) > "$out" 2>&1 ||
+			echo "error: build failed" >> "$out"
+	fi
+	gate "W=1 C=2 against Debian ${kver:-$k} headers" "$out" 'warning:|error:'
 done
 
 # modinfo: every field a user looks for, and the version DKMS installs.

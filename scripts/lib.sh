@@ -26,16 +26,38 @@ expect_none() {
 }
 
 # Kernel release of a Debian distro kernel, resolved through its meta
-# package: "6.1" -> 6.1.0-56-amd64, "6.12" -> 6.12.117+deb12-amd64.
+# package: "6.1" -> 6.1.0-56-amd64, "6.12" -> 6.12.117+deb12-amd64; the
+# host's suite, installed by scripts/setup.sh.  Kernels of other suites
+# ("5.10") come from scripts/fetch-kernel.sh, which records theirs.
 distro_kver() {
 	local meta
 	case "$1" in
 	6.1) meta=linux-image-amd64 ;;
 	6.12) meta=linux-image-6.12-amd64 ;;
+	5.10) cat "$cache/kernels/$1/kver" 2>/dev/null; return ;;
 	*) echo "distro_kver: unknown kernel '$1'" >&2; return 1 ;;
 	esac
 	apt-cache depends "$meta" 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { sub(/^linux-image-/, "", $2); print $2; exit }'
+}
+
+# kernel_info <kver> <kdir|image|make>: where a kernel release's headers
+# tree and vmlinuz are, and the extra make arguments it needs: the host's
+# installed kernels first, then those scripts/fetch-kernel.sh unpacked.
+kernel_info() {
+	local kver=$1 what=$2 d
+	case "$what" in
+	kdir) [ -d "/lib/modules/$kver/build" ] && { echo "/lib/modules/$kver/build"; return; } ;;
+	image) [ -f "/boot/vmlinuz-$kver" ] && { echo "/boot/vmlinuz-$kver"; return; } ;;
+	make) [ -d "/lib/modules/$kver/build" ] && return ;;
+	esac
+	for d in "$cache"/kernels/*; do
+		if [ "$(cat "$d/kver" 2>/dev/null)" = "$kver" ]; then
+			cat "$d/$what"
+			return
+		fi
+	done
+	return 1
 }
 
 # Module sources copied into a build directory of their own, so builds for
@@ -46,12 +68,15 @@ module_sources=(Makefile Kbuild Kconfig dkms.conf labyrinth.h labyrinth_internal
 
 # copy_sources <dir> [more paths...]: the module sources, and any further
 # paths, into <dir>, leaving out build products and deleting what the
-# checkout no longer has.
+# checkout no longer has.  By content, and without the checkout's times: a
+# file that changed gets the time of the copy, so make rebuilds what
+# depends on it even when the checkout's file is older than the last build
+# (another commit checked out, or another clone sharing LABYRINTH_CACHE).
 copy_sources() {
 	local dir=$1
 	shift
 	mkdir -p "$dir"
-	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	rsync -rlpD --checksum --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 		"${module_sources[@]/#/$top/}" "$@" "$dir/"
 }
 

@@ -22,12 +22,15 @@ qemu_smp=2
 # qemu_build <kver> <outdir>: labyrinth.ko and samples/labyrinth_client.ko
 # against the distro headers.  W=1 so warnings show up in every boot run.
 qemu_build() {
-	local kver=$1 out=$2 kdir=/lib/modules/$1/build
+	local kver=$1 out=$2 kdir margs
 
-	[ -d "$kdir" ] || { echo "no headers for $kver at $kdir (run scripts/setup.sh)" >&2; return 1; }
+	kdir=$(kernel_info "$kver" kdir) ||
+		{ echo "no headers for $kver (run scripts/setup.sh)" >&2; return 1; }
+	margs=$(kernel_info "$kver" make || true)
 	# Debian's 6.1 headers have no vmlinux; kbuild says so for every module.
 	# build_oot's own status counts: modules of an earlier build stay behind.
-	build_oot "$kdir" "$out" W=1 2>&1 | { grep -v '^Skipping BTF generation' || true; }
+	# shellcheck disable=SC2086 # $margs is a list of make arguments
+	build_oot "$kdir" "$out" W=1 $margs 2>&1 | { grep -v '^Skipping BTF generation' || true; }
 	[ "${PIPESTATUS[0]}" = 0 ] &&
 		[ -f "$out/labyrinth.ko" ] && [ -f "$out/samples/labyrinth_client.ko" ]
 }

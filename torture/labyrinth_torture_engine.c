@@ -1121,7 +1121,9 @@ static int lt_setup(struct lt_torture *t)
 		t->duel_pool = NULL;
 		return err;
 	}
-	t->slot_bits = max(ilog2(roundup_pow_of_two(cap)) + 1, 6);
+	/* two steps: 5.10's max() around ilog2() is too long a token for sparse */
+	t->slot_bits = ilog2(roundup_pow_of_two(cap)) + 1;
+	t->slot_bits = max(t->slot_bits, 6U);
 	t->slot_mask = BIT(t->slot_bits) - 1;
 	t->slots = kvcalloc(t->slot_mask + 1, sizeof(*t->slots), GFP_KERNEL);
 	t->reserve = kvcalloc(cap, sizeof(*t->reserve), GFP_KERNEL);
