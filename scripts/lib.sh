@@ -28,13 +28,13 @@ expect_none() {
 # Kernel release of a Debian distro kernel, resolved through its meta
 # package: "6.1" -> 6.1.0-56-amd64, "6.12" -> 6.12.117+deb12-amd64; the
 # host's suite, installed by scripts/setup.sh.  Kernels of other suites
-# ("5.10") come from scripts/fetch-kernel.sh, which records theirs.
+# (5.10, 7.2, 7.2-rt) come from scripts/fetch-kernel.sh, which records theirs.
 distro_kver() {
 	local meta
 	case "$1" in
 	6.1) meta=linux-image-amd64 ;;
 	6.12) meta=linux-image-6.12-amd64 ;;
-	5.10) cat "$cache/kernels/$1/kver" 2>/dev/null; return ;;
+	5.10|7.2|7.2-rt) cat "$cache/kernels/$1/kver" 2>/dev/null; return ;;
 	*) echo "distro_kver: unknown kernel '$1'" >&2; return 1 ;;
 	esac
 	apt-cache depends "$meta" 2>/dev/null |

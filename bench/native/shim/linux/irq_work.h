@@ -21,6 +21,9 @@ struct irq_work {
 	void (*func)(struct irq_work *work);
 };
 
+/* the kernel's, from 5.11; labyrinth_compat.h supplies it for 5.10 */
+#define IRQ_WORK_INIT_HARD(fn)	((struct irq_work){ .flags = 0, .func = (fn) })
+
 static inline void init_irq_work(struct irq_work *work, void (*func)(struct irq_work *))
 {
 	work->flags = 0;
