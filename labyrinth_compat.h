@@ -6,9 +6,16 @@
 #ifndef _LABYRINTH_COMPAT_H
 #define _LABYRINTH_COMPAT_H
 
+#include <linux/hrtimer.h>
 #include <linux/irq_work.h>
 #include <linux/preempt.h>
 #include <linux/version.h>
+
+#ifdef LINUX_VERSION_MAJOR	/* 5.10 has none */
+#if LINUX_VERSION_MAJOR > 6 || (LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 13)
+#define LABYRINTH_SINCE_6_13
+#endif
+#endif
 
 /*
  * Symbol namespaces are bare identifiers up to 6.12, written
@@ -17,10 +24,28 @@
  * so it cannot come from a macro there; from 6.13 the identifier is made
  * the literal instead, and the same source serves both.
  */
-#ifdef LINUX_VERSION_MAJOR	/* 5.10 has no LINUX_VERSION_MAJOR, nor the literals */
-#if LINUX_VERSION_MAJOR > 6 || (LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 13)
+#ifdef LABYRINTH_SINCE_6_13
 #define LABYRINTH "LABYRINTH"
-#endif
+#else
+/*
+ * 6.13 added hrtimer_setup(), which sets the callback with the rest, and
+ * 6.15 removed hrtimer_init(): the new spelling, for the older kernels.
+ */
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
+
+static inline void hrtimer_setup_on_stack(struct hrtimer *timer,
+					  enum hrtimer_restart (*function)(struct hrtimer *),
+					  clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init_on_stack(timer, clock_id, mode);
+	timer->function = function;
+}
 #endif
 
 /*

@@ -230,8 +230,7 @@ static void test_hardirq(struct kunit *test)
 	struct ctx_hrtimer ch = { .cp = cp };
 	int round;
 
-	hrtimer_init_on_stack(&ch.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	ch.timer.function = ctx_hrtimer_fn;
+	hrtimer_setup_on_stack(&ch.timer, ctx_hrtimer_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	for (round = 0; round < 16; round++) {
 		init_completion(&ch.done);
 		hrtimer_start(&ch.timer, ns_to_ktime(10 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);

@@ -1043,8 +1043,8 @@ static void test_free_bulk_relisted_regranted(struct kunit *test)
 	wake_up_process(t);
 	for (i = 0; i < 1000 && !READ_ONCE(rl.spinning); i++)
 		usleep_range(100, 200);
-	hrtimer_init_on_stack(&rl.hold, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
-	rl.hold.function = test_hold_fn;
+	hrtimer_setup_on_stack(&rl.hold, test_hold_fn, CLOCK_MONOTONIC,
+			       HRTIMER_MODE_REL_PINNED_HARD);
 	ret = work_on_cpu(cpumask_first(cpu_online_mask), test_free_list, &rl);
 	destroy_hrtimer_on_stack(&rl.hold);
 	kthread_stop(t);

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# boot-test.sh <6.12|6.1|5.10>: build labyrinth.ko and the sample client
-# against a Debian distro kernel (5.10 from bullseye, through
-# scripts/fetch-kernel.sh), boot that kernel in QEMU (TCG) with a busybox
+# boot-test.sh <6.12|6.1|5.10|7.2|7.2-rt>: build labyrinth.ko and the sample
+# client against a Debian distro kernel (5.10 from bullseye, 7.2 and its
+# PREEMPT_RT flavour from sid, through scripts/fetch-kernel.sh), boot that kernel in QEMU (TCG) with a busybox
 # initramfs, and run scripts/guest-init.sh's checks there: rejected
 # parameters leak nothing, a valid load, grants and frees from process and
 # hardirq context, a refused rmmod while in use, a clean unload, a clean
@@ -25,8 +25,8 @@ set -euo pipefail
 ver=${1:-}
 case "$ver" in
 6.12|6.1) ;;
-5.10) bash "$top/scripts/fetch-kernel.sh" "$ver" || true ;;
-*) echo "usage: $0 <6.12|6.1|5.10>" >&2; exit 2 ;;
+5.10|7.2|7.2-rt) bash "$top/scripts/fetch-kernel.sh" "$ver" || true ;;
+*) echo "usage: $0 <6.12|6.1|5.10|7.2|7.2-rt>" >&2; exit 2 ;;
 esac
 tag=${LABYRINTH_TAG:-boot}-$ver
 ko=${LABYRINTH_KO:-}

@@ -37,6 +37,8 @@ step "$top/scripts/debug-boot.sh"
 step "$top/scripts/boot-test.sh" 6.12
 step "$top/scripts/boot-test.sh" 6.1
 step "$top/scripts/boot-test.sh" 5.10
+step "$top/scripts/boot-test.sh" 7.2
+step "$top/scripts/boot-test.sh" 7.2-rt
 step "$top/scripts/dkms-test.sh"
 step "$top/scripts/torture.sh" "${LABYRINTH_CHECK_TORTURE_SECONDS:-30}"
 step "$top/scripts/bench.sh" --smoke

@@ -19,8 +19,10 @@ gate() {
 	expect_none "gate $1" "$2" "$3" || rc=1
 }
 
-bash "$top/scripts/fetch-kernel.sh" 5.10 || echo "gates: fetching 5.10 failed"
-for k in 5.10 6.1 6.12; do
+for k in 5.10 7.2 7.2-rt; do
+	bash "$top/scripts/fetch-kernel.sh" "$k" || echo "gates: fetching $k failed"
+done
+for k in 5.10 6.1 6.12 7.2 7.2-rt; do
 	kver=$(distro_kver "$k" || true)
 	out=$cache/gate-w1-$k.out
 	if [ -z "$kver" ]; then

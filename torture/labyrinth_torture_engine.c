@@ -1088,8 +1088,7 @@ static int lt_setup_source(struct lt_torture *t, unsigned int ctx, unsigned int 
 		set_cpus_allowed_ptr(s->task, cpumask_of(cpu));
 		break;
 	case LABYRINTH_TORTURE_HARDIRQ:
-		hrtimer_init(&s->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
-		s->timer.function = lt_hard_fn;
+		hrtimer_setup(&s->timer, lt_hard_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 		break;
 	case LABYRINTH_TORTURE_SOFTIRQ:
 		tasklet_setup(&s->tasklet, lt_soft_fn);
