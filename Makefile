@@ -39,9 +39,9 @@ bench:
 explore:
 	@bash scripts/explore.sh $(if $(DEEP),--deep)
 
-# make torture DURATION=<seconds> PAGES=<pool frames>
+# make torture DURATION=<seconds> PAGES=<pool frames> KERNEL=<6.12, 6.1, 5.10, 7.2, 7.2-rt>
 torture:
-	@DURATION='$(DURATION)' PAGES='$(PAGES)' bash scripts/torture.sh
+	@DURATION='$(DURATION)' PAGES='$(PAGES)' KERNEL='$(KERNEL)' bash scripts/torture.sh
 
 # DKMS rebuilds labyrinth.ko for every kernel installed from now on.
 dkms-install:

@@ -1,22 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# torture.sh [seconds [pages]]: `make torture DURATION=... PAGES=...`.
-# Builds labyrinth.ko and torture/labyrinth_torture.ko against Debian's 6.12
-# kernel, boots that kernel in QEMU (TCG, -smp 2, -m 1024) in torture mode
+# torture.sh [seconds [pages [kernel]]]: `make torture DURATION=... PAGES=...
+# KERNEL=...`.  Builds labyrinth.ko and torture/labyrinth_torture.ko against
+# a Debian kernel (6.12 unless told: 6.1, or 5.10, 7.2 and 7.2-rt through
+# scripts/fetch-kernel.sh), boots that kernel in QEMU (TCG, -smp 2, -m 1024) in torture mode
 # (scripts/guest-init.sh): the torture module grants and frees from kthreads,
 # tasklets, hard hrtimers and NMIs on both CPUs for <seconds>, on a pool of
 # <pages> frames that may grow to 4 x <pages>; after a third of the run a
 # memory hog takes every free page it can get (hog=1), and all the while the
 # guest shell takes CPU1 offline and back online.
 #
-# Arguments, or the DURATION and PAGES environment variables: seconds
-# (default 60), pool frames (default 128).  Prints one
-# "PASS: torture-6.12 <check>" / "FAIL: ..." line per property: the run's
+# Arguments, or the DURATION, PAGES and KERNEL environment variables:
+# seconds (default 60), pool frames (default 128), kernel (default 6.12).
+# Prints one "PASS: torture-<kernel> <check>" / "FAIL: ..." line per property: the run's
 # verdict, no faults, counters consistent, every context ran, NMIs
 # delivered, hotplug cycles done, the whole reserve granted before and after
 # the run, the hog held more than half the memory, unload, a clean log.
-# The serial log stays in .cache/torture-6.12-<kver>.log.  Nothing is loaded
+# The serial log stays in .cache/torture-<kernel>-<kver>.log.  Nothing is loaded
 # into this machine's kernel.
 set -euo pipefail
 
@@ -27,7 +28,8 @@ set -euo pipefail
 
 duration=${1:-${DURATION:-60}}
 pages=${2:-${PAGES:-128}}
-tag=torture-6.12
+ver=${3:-${KERNEL:-6.12}}
+tag=torture-$ver
 finished=
 
 trap '[ -n "$finished" ] || fail "$tag harness (aborted; see the messages above)"' EXIT
@@ -44,9 +46,14 @@ if [ "$duration" -lt 1 ] || [ "$pages" -lt 1 ]; then
 	exit 2
 fi
 
-kver=$(distro_kver 6.12) || true
+case "$ver" in
+6.12|6.1) ;;
+5.10|7.2|7.2-rt) bash "$top/scripts/fetch-kernel.sh" "$ver" || true ;;
+*) echo "$0: unknown kernel '$ver' (6.12, 6.1, 5.10, 7.2, 7.2-rt)" >&2; finished=1; exit 2 ;;
+esac
+kver=$(distro_kver "$ver") || true
 if [ -z "$kver" ]; then
-	fail "$tag build (cannot resolve the Debian 6.12 kernel; run scripts/setup.sh)"
+	fail "$tag build (cannot resolve the Debian $ver kernel; run scripts/setup.sh)"
 	finished=1
 	exit 1
 fi
@@ -70,7 +77,7 @@ echo "torture: booting $kver (TCG, -smp $qemu_smp, -m $qemu_mem) for a $duration
 echo "torture: module parameters $targs; log in ${log#"$top"/} (tail -f it to watch)"
 start=$SECONDS
 rc=0
-qemu_boot "/boot/vmlinuz-$kver" "$initrd" "$log" "lbt_mode=torture lbt_pages=64 lbt_torture_args=$targs" ||
+qemu_boot "$(kernel_info "$kver" image)" "$initrd" "$log" "lbt_mode=torture lbt_pages=64 lbt_torture_args=$targs" ||
 	rc=$?
 echo "torture: guest ran for $((SECONDS - start)) s"
 

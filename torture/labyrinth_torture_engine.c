@@ -92,6 +92,9 @@
 #define LT_MISUSE_EVERY	256	/* one misuse per this many steps, on average */
 #define LT_SOLO_FRAMES	4
 #define LT_DUEL_FRAMES	64
+
+/* Looks at an idle pool's reserve, 20 ms apart, while its wipe finishes. */
+#define LT_RESERVE_LOOKS	10
 #define LT_DUEL_EVERY	(HZ / 10)
 #define LT_REPORTS	20	/* fault messages printed, the rest only counted */
 #define LT_SPIN_US	100000	/* longest wait for another CPU in a duel */
@@ -969,24 +972,33 @@ static void lt_unhog(struct lt_torture *t)
 
 /*
  * An idle pool grants every frame it has before it returns NULL.  @which
- * is 0 before the torture, 1 after it (with the hog holding memory).
+ * is 0 before the torture, 1 after it (with the hog holding memory).  Idle
+ * includes the background wipe (init_on_alloc/init_on_free), which holds a
+ * frame while it clears it: after a NULL, look again a little later, a few
+ * times, before calling it a fault.
  */
 static void lt_reserve_check(struct lt_torture *t, unsigned int which)
 {
 	struct labyrinth_stats st;
-	unsigned int nr = 0, i, cap = t->cap;
+	unsigned int nr = 0, i, cap = t->cap, looks = 0;
 	unsigned long token;
 	void *p;
 
 	labyrinth_pool_read_stats(t->pool, &st);
-	while (nr < cap && (p = labyrinth_pool_alloc(t->pool))) {
-		token = lt_token(&t->ctl, false);
-		lt_inc(&t->ctl.c.grants);
-		if (lt_take(&t->ctl, p, token))
-			t->reserve[nr++] = p;
-	}
-	if (nr < cap)
+	for (;;) {
+		while (nr < cap && (p = labyrinth_pool_alloc(t->pool))) {
+			token = lt_token(&t->ctl, false);
+			lt_inc(&t->ctl.c.grants);
+			if (lt_take(&t->ctl, p, token))
+				t->reserve[nr++] = p;
+		}
+		if (nr >= cap)
+			break;
 		lt_inc(&t->ctl.c.nulls);	/* the NULL that ended the loop */
+		if (nr >= st.nr_frames || ++looks > LT_RESERVE_LOOKS)
+			break;
+		msleep(20);
+	}
 	t->res->reserve_granted[which] = nr;
 	t->res->reserve_frames[which] = st.nr_frames;
 	if (nr < st.nr_frames)
