@@ -39,7 +39,9 @@ step "$top/scripts/boot-test.sh" 6.1
 step "$top/scripts/boot-test.sh" 5.10
 step "$top/scripts/boot-test.sh" 7.2
 step "$top/scripts/boot-test.sh" 7.2-rt
-step "$top/scripts/dkms-test.sh"
+for k in 6.12 7.2 7.2-rt; do
+	step "$top/scripts/dkms-test.sh" "$k"
+done
 step "$top/scripts/torture.sh" "${LABYRINTH_CHECK_TORTURE_SECONDS:-30}"
 # shorter on the other kernels; 7.2-rt: hard hrtimers and NMIs on PREEMPT_RT
 for k in 5.10 7.2 7.2-rt; do
