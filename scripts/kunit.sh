@@ -102,8 +102,17 @@ sys.exit(1 if bad else 0)
 PY
 
 # A kernel splat anywhere in the run fails it, even if every case passed.
+# One KCSAN report is the kernel's own and is left out: process_one_work()
+# reads its worker task's se.sum_exec_runtime (kernel/workqueue.c, for
+# current_at) while the scheduler tick updates it, a plain read against an
+# unmarked write KCSAN can only call "race at unknown origin", with no
+# second function in the title.  The background wipe's work item, which
+# runs often on an unbound kworker, makes it show up; a race in labyrinth's
+# own code names labyrinth's functions in the title and still fails.
 splats='BUG:|WARNING:|KASAN|kmemleak:.*suspected|possible recursive locking|inconsistent lock state|INFO: task|sleeping function called|Kernel panic|Oops'
-expect_none "kunit-$flavour no kernel splats" "$build/test.log" "$splats" || rc=1
+kernel_own='^BUG: KCSAN: data-race in process_one_work\+0x[0-9a-f]+/0x[0-9a-f]+$'
+grep -Ev "$kernel_own" "$build/test.log" > "$build/test-splats.log" || true
+expect_none "kunit-$flavour no kernel splats" "$build/test-splats.log" "$splats" || rc=1
 
 # In-tree gate: rebuild drivers/labyrinth with W=1 and sparse; zero findings.
 gate=$cache/kunit-$flavour-w1.out
