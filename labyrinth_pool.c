@@ -290,6 +290,17 @@ static __always_inline void *labyrinth_alloc_one(struct labyrinth_pool *pool)
 	return labyrinth_alloc_steal(pool, this_cpu_read(pc->home));
 }
 
+/* A grant as an RCU-sched reader, which labyrinth_pool_destroy() waits for. */
+static __always_inline void *labyrinth_alloc_reader(struct labyrinth_pool *pool)
+{
+	void *addr;
+
+	rcu_read_lock_sched_notrace();
+	addr = labyrinth_alloc_one(pool);
+	rcu_read_unlock_sched_notrace();
+	return addr;
+}
+
 /**
  * labyrinth_pool_alloc() - take one exclusive page from a pool
  * @pool: pool from labyrinth_pool_create()
@@ -311,12 +322,7 @@ static __always_inline void *labyrinth_alloc_one(struct labyrinth_pool *pool)
  */
 void *labyrinth_pool_alloc(struct labyrinth_pool *pool)
 {
-	void *addr;
-
-	rcu_read_lock_sched_notrace();
-	addr = labyrinth_alloc_one(pool);
-	rcu_read_unlock_sched_notrace();
-	return addr;
+	return labyrinth_alloc_reader(pool);
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_alloc, LABYRINTH);
 
@@ -524,12 +530,7 @@ EXPORT_SYMBOL_NS_GPL(labyrinth_pool_free, LABYRINTH);
  */
 void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void)
 {
-	void *addr;
-
-	rcu_read_lock_sched_notrace();
-	addr = labyrinth_alloc_one(labyrinth_default);
-	rcu_read_unlock_sched_notrace();
-	return addr;
+	return labyrinth_alloc_reader(labyrinth_default);
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_void_alloc_page_gfp_atomic_exclusive, LABYRINTH);
 
