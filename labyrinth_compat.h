@@ -9,6 +9,7 @@
 #include <linux/hrtimer.h>
 #include <linux/irq_work.h>
 #include <linux/preempt.h>
+#include <linux/timer.h>
 #include <linux/version.h>
 
 #ifdef LINUX_VERSION_MAJOR	/* 5.10 has none */
@@ -64,6 +65,12 @@ static inline bool irq_work_is_pending(struct irq_work *work)
 
 #ifndef in_hardirq
 #define in_hardirq()	in_irq()
+#endif
+
+/* 6.16 renamed from_timer() and destroy_timer_on_stack(). */
+#ifndef timer_container_of
+#define timer_container_of(var, callback_timer, field)	from_timer(var, callback_timer, field)
+#define timer_destroy_on_stack(timer)	destroy_timer_on_stack(timer)
 #endif
 
 #endif /* _LABYRINTH_COMPAT_H */

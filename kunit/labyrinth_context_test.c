@@ -181,7 +181,7 @@ struct ctx_timer {
 
 static void ctx_timer_fn(struct timer_list *t)
 {
-	struct ctx_timer *ct = from_timer(ct, t, timer);
+	struct ctx_timer *ct = timer_container_of(ct, t, timer);
 
 	if (!in_serving_softirq())
 		atomic_inc(&ct->cp->res.wrong_context);
@@ -200,8 +200,8 @@ static void test_softirq(struct kunit *test)
 		timer_setup_on_stack(&ct.timer, ctx_timer_fn, 0);
 		mod_timer(&ct.timer, jiffies);
 		wait_for_completion(&ct.done);
-		del_timer_sync(&ct.timer);
-		destroy_timer_on_stack(&ct.timer);
+		timer_delete_sync(&ct.timer);
+		timer_destroy_on_stack(&ct.timer);
 	}
 	ctx_expect_clean(test, cp, 16 * CTX_BATCH);
 }

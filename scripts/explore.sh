@@ -50,63 +50,91 @@ run_explorer() {
 	return 1
 }
 
-if ! make -s -C "$native" OUT="$out" "$out/explore" >"$out/build.log" 2>&1; then
-	cat "$out/build.log"
-	fail "explore (gcc build failed)"
-	exit 1
-fi
-run_explorer gcc "$out/explore" || failed=1
+# explore_with <gcc|clang>: build the explorer with that compiler, run it.
+explore_with() {
+	local label=$1 bin=$out/explore target=$out/explore
 
-if make -s -C "$native" OUT="$out" "$out/explore-clang" >"$out/build-clang.log" 2>&1; then
-	run_explorer clang "$out/explore-clang" || failed=1
-else
-	cat "$out/build-clang.log"
-	fail "explore (clang build failed)"
-	failed=1
-fi
+	[ "$label" = gcc ] || { bin=$out/explore-clang; target=$bin; }
+	if ! make -s -C "$native" OUT="$out" "$target" >"$out/build-$label.log" 2>&1; then
+		cat "$out/build-$label.log"
+		fail "explore ($label build failed)"
+		return 1
+	fi
+	run_explorer "$label" "$bin"
+}
 
-# Mutations: each must make the explorer report a violation.
-while IFS=$'\t' read -r name about; do
-	src=$out/mut-$name.c
-	bin=$out/explore-mut-$name
-	log=$out/mut-$name.log
+# catch_mutation <name> <what it breaks>: that bug, put back into a copy of
+# the pool, must make the explorer report a violation.
+catch_mutation() {
+	local name=$1 about=$2 src=$out/mut-$1.c bin=$out/explore-mut-$1 log=$out/mut-$1.log rc=0
+	local caught
+
 	if ! python3 "$native/mutations.py" "$name" "$top/labyrinth_pool.c" "$src" ||
 	   ! make -s -C "$native" OUT="$out" POOL_SRC="$src" EXPLORE="$bin" "$bin" \
 		>"$log" 2>&1; then
 		fail "explore catches $name (mutation does not apply or build, see $log)"
-		failed=1
-		continue
+		return 1
 	fi
-	rc=0
 	"$bin" >"$log" 2>&1 || rc=$?
 	caught=$(awk '/^VIOLATION: / { sub(/:$/, "", $2); s = $2 }
 		/^  schedule [0-9]+/ && s { print s ", schedule " $2; exit }' "$log")
 	if [ "$rc" -ne 0 ] && [ -n "$caught" ]; then
 		pass "explore catches $name ($caught: $(grep -m1 '^VIOLATION' "$log" |
 			cut -d: -f3- | cut -c2-90))"
-	else
-		fail "explore catches $name ($about: not caught, exit $rc, see $log)"
-		failed=1
+		return 0
 	fi
-done < <(python3 "$native/mutations.py" --list)
+	fail "explore catches $name ($about: not caught, exit $rc, see $log)"
+	return 1
+}
 
 # Finding 1 without the sanitizer's divide check: clang -O2 hoists the
 # division above the early returns and the kworker traps (SIGFPE); gcc 12
 # happens not to.  The UBSan builds above catch it with either compiler.
-name=div-before-seg-check
-bin=$out/explore-clang-nodivcheck-$name
-log=$out/mut-$name-clang-nodivcheck.log
-rc=0
-make -s -C "$native" OUT="$out" POOL_SRC="$out/mut-$name.c" EXPLORE_CLANG="$bin" \
-	XSAN="-fsanitize=undefined -fno-sanitize=integer-divide-by-zero -fno-sanitize-recover=all" \
-	"$bin" >"$log" 2>&1 && "$bin" --scenario growth-last-segment >>"$log" 2>&1 || rc=$?
-if grep -q '^VIOLATION: growth-last-segment: SIGFPE' "$log"; then
-	pass "explore catches $name under clang -O2 alone (SIGFPE in the kworker, $(awk \
-		'/^  schedule [0-9]+/ { print "schedule " $2; exit }' "$log"))"
-else
+catch_div_without_ubsan() {
+	local name=div-before-seg-check rc=0
+	local src=$out/mut-$name-nodivcheck.c bin=$out/explore-clang-nodivcheck-$name
+	local log=$out/mut-$name-clang-nodivcheck.log
+
+	python3 "$native/mutations.py" "$name" "$top/labyrinth_pool.c" "$src" &&
+	make -s -C "$native" OUT="$out" POOL_SRC="$src" EXPLORE_CLANG="$bin" \
+		XSAN="-fsanitize=undefined -fno-sanitize=integer-divide-by-zero -fno-sanitize-recover=all" \
+		"$bin" >"$log" 2>&1 && "$bin" --scenario growth-last-segment >>"$log" 2>&1 || rc=$?
+	if grep -q '^VIOLATION: growth-last-segment: SIGFPE' "$log"; then
+		pass "explore catches $name under clang -O2 alone (SIGFPE in the kworker, $(awk \
+			'/^  schedule [0-9]+/ { print "schedule " $2; exit }' "$log"))"
+		return 0
+	fi
 	fail "explore catches $name under clang -O2 alone (exit $rc, see $log)"
-	failed=1
-fi
+	return 1
+}
+
+# Every job is independent and single-threaded: run as many at once as
+# there are CPUs, each into its own file, and print them in a fixed order.
+par=$(nproc)
+jobs_started=()
+spawn() {
+	local id=$1
+
+	shift
+	while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do
+		wait -n || true
+	done
+	( "$@" >"$out/job-$id.out" 2>&1; echo $? >"$out/job-$id.rc" ) &
+	jobs_started+=("$id")
+}
+
+rm -f "$out"/job-*
+spawn gcc explore_with gcc
+spawn clang explore_with clang
+while IFS=$'\t' read -r name about; do
+	spawn "mut-$name" catch_mutation "$name" "$about"
+done < <(python3 "$native/mutations.py" --list)
+spawn nodivcheck catch_div_without_ubsan
+wait
+for id in "${jobs_started[@]}"; do
+	cat "$out/job-$id.out"
+	[ "$(cat "$out/job-$id.rc" 2>/dev/null)" = 0 ] || failed=1
+done
 
 echo "explore took $((SECONDS - start)) s"
 exit "$failed"

@@ -63,9 +63,7 @@ Suites: $suite-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-apt_opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt_dir/sources"
-	  -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir"
-	  -o "Dir::Cache::Archives=$apt_dir/archives" -o APT::Sandbox::User=root)
+private_apt_opts "$apt_dir"
 
 # one update per suite and cache: both sid flavours share the lists
 if [ ! -f "$apt_dir/updated" ]; then

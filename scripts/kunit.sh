@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# scripts/kunit.sh <plain|debug|kcsan> [torture seconds]: build labyrinth's
-# KUnit suites into a kernel from linux-source-6.12 and run them with
-# kunit.py in QEMU (TCG, two CPUs).  The debug flavour adds KASAN, lockdep,
-# DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS, kmemleak and DEBUG_VM; the kcsan
-# flavour adds KCSAN instead (the two exclude each other).  Any splat in the
+# scripts/kunit.sh <plain|debug|kcsan|rt-debug-7.2> [torture seconds]: build
+# labyrinth's KUnit suites into a kernel and run them with kunit.py in QEMU
+# (TCG, two CPUs).  plain, debug and kcsan build linux-source-6.12: the debug
+# flavour adds KASAN, lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS, kmemleak
+# and DEBUG_VM; the kcsan flavour adds KCSAN instead (the two exclude each
+# other).  rt-debug-7.2 builds linux-source-7.2 (unpacked by
+# scripts/fetch-kernel.sh) as PREEMPT_RT with lockdep, DEBUG_ATOMIC_SLEEP and
+# DEBUG_PREEMPT, the debug RT kernel Debian does not ship: the same suites,
+# and the torture's hard hrtimers and NMIs, on 7.2 and on RT.  Any splat in the
 # log fails the run, a KCSAN data-race report ("BUG: KCSAN: ...") included.
 # Also gates the in-tree build: W=1 and sparse C=2 on drivers/labyrinth.
 #
@@ -17,12 +21,19 @@ source "$(dirname "$0")/lib.sh"
 
 flavour=${1:-plain}
 case "$flavour" in
-plain|debug|kcsan) ;;
-*) echo "usage: $0 <plain|debug|kcsan> [torture seconds]" >&2; exit 2 ;;
+plain|debug|kcsan) version=6.12 ;;
+rt-debug-7.2) version=7.2 ;;
+*) echo "usage: $0 <plain|debug|kcsan|rt-debug-7.2> [torture seconds]" >&2; exit 2 ;;
 esac
-tree=$cache/linux-6.12
+tree=$cache/linux-$version
 build=$cache/kunit-$flavour
-[ -f "$tree/.unpacked" ] || bash "$top/scripts/setup.sh"
+if [ "$version" = 6.12 ]; then
+	[ -f "$tree/.unpacked" ] || bash "$top/scripts/setup.sh"
+else
+	# linux-source-7.2 is unpacked with sid's 7.2 kernel
+	bash "$top/scripts/fetch-kernel.sh" "$version" > /dev/null ||
+		{ fail "kunit-$flavour (scripts/fetch-kernel.sh $version failed)"; exit 1; }
+fi
 
 # Overlay labyrinth into the tree as drivers/labyrinth (a copy, so the
 # checkout never sees in-tree build products).
@@ -47,6 +58,9 @@ torture_default=60
 case "$flavour" in
 plain)
 	torture_default=20 ;;
+rt-debug-7.2)
+	configs+=(--kunitconfig "$top/kunit/rt-debug.kunitconfig")
+	torture_default=30 ;;
 debug)
 	configs+=(--kunitconfig "$top/kunit/debug.kunitconfig")
 	init_arg=init_on_alloc=1 ;;
@@ -64,8 +78,12 @@ json=$cache/kunit-$flavour.json
 rm -f "$json"
 echo "kunit-$flavour: building and running, torture ${torture_seconds} s (log: $log)"
 start=$SECONDS
+# kunit.py starts qemu-system-x86_64 from PATH: TCG only, as every guest here.
+real_qemu=$(command -v qemu-system-x86_64) || { fail "kunit-$flavour (no qemu-system-x86_64)"; exit 1; }
+mkdir -p "$cache/tcg-bin"
+ln -sf "$top/scripts/qemu-tcg.sh" "$cache/tcg-bin/qemu-system-x86_64"
 set +e
-(cd "$tree" && python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
+(cd "$tree" && PATH=$cache/tcg-bin:$PATH LABYRINTH_REAL_QEMU=$real_qemu python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 	--build_dir="$build" "${configs[@]}" --jobs="$(nproc)" --timeout=900 \
 	--qemu_args='-smp 2' \
 	--kernel_args="$warn_arg $init_arg labyrinth.torture_seconds=$torture_seconds" \
@@ -118,7 +136,11 @@ expect_none "kunit-$flavour no kernel splats" "$build/test-splats.log" "$splats"
 gate=$cache/kunit-$flavour-w1.out
 touch "$tree"/drivers/labyrinth/*.c "$tree"/drivers/labyrinth/kunit/*.c \
 	"$tree"/drivers/labyrinth/torture/*.c
-(cd "$tree" && make ARCH=x86_64 O="$build" W=1 C=2 -j"$(nproc)" drivers/labyrinth/) > "$gate" 2>&1 ||
-	echo "in-tree build failed" >> "$gate"
-expect_none "gate in-tree-6.12-$flavour W=1 C=2" "$gate" 'warning:|error:|failed' || rc=1
+check=()
+[ "$version" = 6.12 ] || check=(CHECK="$(bash "$top/scripts/fetch-sparse.sh")")
+(cd "$tree" && make ARCH=x86_64 O="$build" W=1 C=2 "${check[@]}" -j"$(nproc)" drivers/labyrinth/) \
+	> "$gate" 2>&1 || echo "in-tree build failed" >> "$gate"
+# kbuild skips a sparse it finds too old with this message and no warning
+expect_none "gate in-tree-$version-${flavour%-7.2} W=1 C=2" "$gate" \
+	'warning:|error:|failed|sparse is not available' || rc=1
 exit $rc

@@ -41,6 +41,15 @@ distro_kver() {
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { sub(/^linux-image-/, "", $2); print $2; exit }'
 }
 
+# private_apt_opts <dir>: set apt_opts, the options that make apt-get and
+# apt-cache use only the sources, lists and cache under <dir>, never the
+# host's own apt configuration.
+private_apt_opts() {
+	apt_opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$1/sources"
+		  -o "Dir::State::Lists=$1/lists" -o "Dir::Cache=$1"
+		  -o "Dir::Cache::Archives=$1/archives" -o APT::Sandbox::User=root)
+}
+
 # kernel_info <kver> <kdir|image|make>: where a kernel release's headers
 # tree and vmlinuz are, and the extra make arguments it needs: the host's
 # installed kernels first, then those scripts/fetch-kernel.sh unpacked.

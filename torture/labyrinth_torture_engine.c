@@ -142,6 +142,7 @@ struct lt_source {
 	struct lt_held *burst;		/* thread: room for every frame */
 	struct task_struct *task;	/* thread */
 	struct hrtimer timer;		/* hardirq */
+	bool timer_ready;		/* hardirq: @timer is set up */
 	unsigned int timer_cpu;		/* hardirq: CPU its timer last ran on */
 	struct tasklet_struct tasklet;	/* softirq */
 };
@@ -1101,6 +1102,7 @@ static int lt_setup_source(struct lt_torture *t, unsigned int ctx, unsigned int 
 		break;
 	case LABYRINTH_TORTURE_HARDIRQ:
 		hrtimer_setup(&s->timer, lt_hard_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+		s->timer_ready = true;
 		break;
 	case LABYRINTH_TORTURE_SOFTIRQ:
 		tasklet_setup(&s->tasklet, lt_soft_fn);
@@ -1226,7 +1228,7 @@ static void lt_stop(struct lt_torture *t)
 			kthread_stop(thread[cpu].task);
 	/* the kthreads re-arm the timers, the timers schedule the tasklets */
 	for (cpu = 0; hard && cpu < nr_cpu_ids; cpu++)
-		if (hard[cpu].timer.function)
+		if (hard[cpu].timer_ready)
 			hrtimer_cancel(&hard[cpu].timer);
 	for (cpu = 0; soft && cpu < nr_cpu_ids; cpu++)
 		if (soft[cpu].tasklet.callback)
