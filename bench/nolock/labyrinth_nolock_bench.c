@@ -9,8 +9,9 @@
  *   LABYRINTH-NOLOCK {json}       one (kind, context, peer) result
  *   LABYRINTH-NOLOCK-END {json}   the last line
  *
- * Pair cost: @runs timed stretches (after one warm-up) of one page taken and
- * given back, per peer and context; the median stretch's ns per operation.
+ * Pair cost: one page taken and given back, in @runs rounds after a warm-up,
+ * each round a timed stretch of every peer in turn; the median stretch's ns
+ * per operation.
  *   process  a task pinned to its CPU: preemption disabled, or on PREEMPT_RT
  *            migration disabled (alloc_page and __free_page take sleeping
  *            spinlocks there); page_pool with BH disabled as well
@@ -50,19 +51,19 @@
 
 #include "../../labyrinth.h"
 
-#define NB_MAX_RUNS	31
+#define NB_MAX_RUNS	201
 
-static unsigned int iters = 50000;
+static unsigned int iters = 500;
 module_param(iters, uint, 0444);
-MODULE_PARM_DESC(iters, "Pairs per timed stretch in process context (default 50000)");
+MODULE_PARM_DESC(iters, "Pairs per timed stretch in process context (default 500)");
 
-static unsigned int irq_iters = 2000;
+static unsigned int irq_iters = 500;
 module_param(irq_iters, uint, 0444);
-MODULE_PARM_DESC(irq_iters, "Pairs per stretch in hardirq and NMI context (default 2000)");
+MODULE_PARM_DESC(irq_iters, "Pairs per stretch in hardirq and NMI context (default 500)");
 
-static unsigned int runs = 11;
+static unsigned int runs = 201;
 module_param(runs, uint, 0444);
-MODULE_PARM_DESC(runs, "Timed stretches per figure after one warm-up, 1-31 (default 11)");
+MODULE_PARM_DESC(runs, "Timed stretches per figure after one warm-up, 1-201 (default 201)");
 
 static unsigned int pool_pages = 256;
 module_param(pool_pages, uint, 0444);
@@ -90,7 +91,7 @@ static const char * const nb_ctx_name[NB_NR_CTX] = {
  * @ctx: context it must run in
  * @n: operations tried
  * @ok: operations whose allocation succeeded
- * @errs: frees refused (labyrinth) or pages left over in the stash
+ * @errs: frees refused (labyrinth)
  * @ns: elapsed time, from ktime_get_mono_fast_ns() (NMI-safe)
  * @ctx_ok: the context checks held (in_task(), in_hardirq(), in_nmi())
  * @stashed: nolock pages kept for a free in process context
@@ -107,6 +108,26 @@ struct nb_stretch {
 };
 
 /**
+ * struct nb_tally - one peer's results in one context, over every round
+ * @why: why the peer cannot run in this context, or NULL
+ * @timed: timed stretches run, the warm-up left out
+ * @tried: operations tried in them
+ * @ok: operations whose allocation succeeded
+ * @errs: frees refused
+ * @lost: stretches whose context never ran them (NMI not delivered)
+ * @ctx_ok: the context checks held in every stretch
+ */
+struct nb_tally {
+	const char *why;
+	u32 timed;
+	u32 tried;
+	u32 ok;
+	u32 errs;
+	u32 lost;
+	bool ctx_ok;
+};
+
+/**
  * struct nb_state - everything the benchmark holds
  * @pool: labyrinth pool of @pool_pages frames, fixed reserve
  * @pp: page_pool without a device, used from one CPU at a time
@@ -116,6 +137,8 @@ struct nb_stretch {
  * @work: hard irq_work that runs @cur in hardirq
  * @nmi_state: 0 idle, 1 NMI sent, 2 handler running, 3 handler done
  * @nmi_registered: our NMI_LOCAL handler is in place
+ * @tally: each peer's results in the context being measured
+ * @ns: each peer's stretches in that context, tenths of a ns per operation
  * @records: result lines printed
  * @failed: results that break a promise (context, labyrinth failure)
  */
@@ -128,29 +151,21 @@ struct nb_state {
 	struct irq_work work;
 	atomic_t nmi_state;
 	bool nmi_registered;
+	struct nb_tally tally[NB_NR_PEERS];
+	u64 ns[NB_NR_PEERS][NB_MAX_RUNS];
 	u32 records;
 	u32 failed;
 };
 
 static struct nb_state nb;
 
-static bool nb_have_nolock(void)
-{
 #ifdef alloc_pages_nolock
-	return true;
+#define nb_have_nolock()	true
+#define nb_nolock_alloc()	alloc_pages_nolock(0, NUMA_NO_NODE, 0)
 #else
-	return false;
+#define nb_have_nolock()	false
+#define nb_nolock_alloc()	((struct page *)NULL)
 #endif
-}
-
-static struct page *nb_nolock_alloc(void)
-{
-#ifdef alloc_pages_nolock
-	return alloc_pages_nolock(0, NUMA_NO_NODE, 0);
-#else
-	return NULL;
-#endif
-}
 
 /* Why @peer cannot run in @ctx, or NULL when it can. */
 static const char *nb_illegal(enum nb_peer peer, enum nb_ctx ctx)
@@ -363,12 +378,6 @@ static int nb_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* @ns over @n operations, in tenths of a ns. */
-static u64 nb_tenths(u64 ns, u32 n)
-{
-	return n ? div_u64(ns * 10, n) : 0;
-}
-
 /* Tenths of a ns as "12.3". */
 static void nb_fmt(char *buf, size_t len, u64 tenths)
 {
@@ -378,49 +387,72 @@ static void nb_fmt(char *buf, size_t len, u64 tenths)
 	snprintf(buf, len, "%llu.%u", whole, rem);
 }
 
-/* Pair cost (or allocation cost) of @peer in @ctx, and its success rate. */
-static noinline void nb_measure(enum nb_peer peer, enum nb_ctx ctx)
+/* Print one peer's figures in @ctx, from what nb_measure() gathered. */
+static noinline void nb_report(enum nb_peer peer, enum nb_ctx ctx)
 {
-	const char *why = nb_illegal(peer, ctx);
-	u32 n = ctx == NB_PROCESS ? iters : irq_iters;
-	u32 ok = 0, tried = 0, errs = 0, lost = 0, r;
-	u64 ns[NB_MAX_RUNS];
+	struct nb_tally *t = &nb.tally[peer];
+	u32 r = t->timed;
 	char med[24], lo[24];
-	bool ctx_ok = true, pair;
-	struct nb_stretch s;
+	bool pair = peer != NB_NOLOCK || nb_can_free(ctx);
 
 	nb.records++;
-	if (why) {
+	if (t->why) {
 		pr_notice("LABYRINTH-NOLOCK {\"kind\":\"pair\",\"ctx\":\"%s\",\"peer\":\"%s\",\"na\":\"%s\"}\n",
-			  nb_ctx_name[ctx], nb_peer_name[peer], why);
+			  nb_ctx_name[ctx], nb_peer_name[peer], t->why);
 		return;
 	}
-	pair = peer != NB_NOLOCK || nb_can_free(ctx);
-	for (r = 0; r <= runs; r++) {
-		s = (struct nb_stretch){ .peer = peer, .ctx = ctx, .n = n };
-		if (!nb_run_stretch(&s)) {
-			lost++;
-			continue;
-		}
-		ctx_ok = ctx_ok && s.ctx_ok;
-		if (!r)
-			continue;	/* warm-up */
-		ns[tried / n] = nb_tenths(s.ns, n);
-		tried += n;
-		ok += s.ok;
-		errs += s.errs;
-	}
-	r = tried / n;
-	sort(ns, r, sizeof(ns[0]), nb_cmp_u64, NULL);
-	nb_fmt(med, sizeof(med), r ? ns[r / 2] : 0);
-	nb_fmt(lo, sizeof(lo), r ? ns[0] : 0);
+	sort(nb.ns[peer], r, sizeof(nb.ns[peer][0]), nb_cmp_u64, NULL);
+	nb_fmt(med, sizeof(med), r ? nb.ns[peer][r / 2] : 0);
+	nb_fmt(lo, sizeof(lo), r ? nb.ns[peer][0] : 0);
 	/* labyrinth holds one frame at a time here: any failure is a bug */
-	if (!ctx_ok || lost || errs || (peer == NB_LAB && ok != tried))
+	if (!t->ctx_ok || t->lost || t->errs || (peer == NB_LAB && t->ok != t->tried))
 		nb.failed++;
 	pr_notice("LABYRINTH-NOLOCK {\"kind\":\"pair\",\"ctx\":\"%s\",\"peer\":\"%s\",\"measures\":\"%s\",\"ns\":%s,\"ns_min\":%s,\"ok\":%u,\"n\":%u,\"runs\":%u,\"lost\":%u,\"errs\":%u,\"ctx_ok\":%d}\n",
 		  nb_ctx_name[ctx], nb_peer_name[peer], pair ? "pair" : "alloc",
-		  med, lo,
-		  ok, tried, r, lost, errs, ctx_ok);
+		  med, lo, t->ok, t->tried, r, t->lost, t->errs, t->ctx_ok);
+}
+
+/*
+ * Pair cost (allocation cost where a free is not legal) of every peer in
+ * @ctx, and its success rate: @runs rounds after one warm-up, each round
+ * one stretch of every peer in turn, so that a slow spell of the host
+ * weighs on every peer alike.
+ */
+static noinline void nb_measure(enum nb_ctx ctx)
+{
+	u32 n = ctx == NB_PROCESS ? iters : irq_iters;
+	struct nb_stretch s;
+	struct nb_tally *t;
+	int peer;
+	u32 r;
+
+	memset(nb.tally, 0, sizeof(nb.tally));
+	for (peer = 0; peer < NB_NR_PEERS; peer++) {
+		nb.tally[peer].why = nb_illegal(peer, ctx);
+		nb.tally[peer].ctx_ok = true;
+	}
+	for (r = 0; r <= runs; r++) {
+		for (peer = 0; peer < NB_NR_PEERS; peer++) {
+			t = &nb.tally[peer];
+			if (t->why)
+				continue;
+			s = (struct nb_stretch){ .peer = peer, .ctx = ctx, .n = n };
+			if (!nb_run_stretch(&s)) {
+				t->lost++;
+				continue;
+			}
+			t->ctx_ok = t->ctx_ok && s.ctx_ok;
+			if (!r)
+				continue;	/* warm-up */
+			nb.ns[peer][t->timed++] = div_u64(s.ns * 10, n);	/* 0.1 ns */
+			t->tried += n;
+			t->ok += s.ok;
+			t->errs += s.errs;
+		}
+		cond_resched();
+	}
+	for (peer = 0; peer < NB_NR_PEERS; peer++)
+		nb_report(peer, ctx);
 }
 
 /* ---- memory pressure ---- */
@@ -556,7 +588,7 @@ static int __init nb_init(void)
 {
 	struct page_pool_params pp = { .order = 0, .pool_size = pool_pages, .nid = NUMA_NO_NODE };
 	u64 start = ktime_get_ns();
-	int ctx, peer;
+	int ctx;
 
 	if (!iters || !irq_iters || !runs || runs > NB_MAX_RUNS || pool_pages < 16) {
 		pr_err("iters, irq_iters at least 1, runs 1-%u, pool_pages at least 16\n",
@@ -584,8 +616,7 @@ static int __init nb_init(void)
 		  tries, want_init_on_alloc(GFP_KERNEL));
 
 	for (ctx = 0; ctx < NB_NR_CTX; ctx++)
-		for (peer = 0; peer < NB_NR_PEERS; peer++)
-			nb_measure(peer, ctx);
+		nb_measure(ctx);
 	nb_pressure();
 
 	pr_notice("LABYRINTH-NOLOCK-END {\"records\":%u,\"failed\":%u,\"elapsed_ms\":%llu}\n",
