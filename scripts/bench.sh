@@ -165,5 +165,6 @@ echo "bench: took $((SECONDS - start)) s ($guest_time s building and in the gues
 echo
 rc=0
 python3 "$top/scripts/bench-report.py" "${report[@]}" || rc=$?
+[ "$smoke" = 1 ] || bash "$top/scripts/bench-nolock.sh" || rc=1
 done_line=1
 exit "$rc"

@@ -52,6 +52,7 @@ client_args=
 expect_double_free=0
 bench_args=
 torture_args=
+nolock_args=
 # shellcheck disable=SC2013 # the command line is words, not lines
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -59,6 +60,7 @@ for arg in $(cat /proc/cmdline); do
 	lbt_pages=*) pages=${arg#lbt_pages=} ;;
 	lbt_bench_args=*) bench_args=$(echo "${arg#lbt_bench_args=}" | tr ',' ' ') ;;
 	lbt_torture_args=*) torture_args=$(echo "${arg#lbt_torture_args=}" | tr ',' ' ') ;;
+	lbt_nolock_args=*) nolock_args=$(echo "${arg#lbt_nolock_args=}" | tr ',' ' ') ;;
 	esac
 done
 
@@ -340,6 +342,22 @@ run_bench() {
 	verdict bench "${why#; }"
 }
 
+# lbt_mode=nolock (scripts/bench-nolock.sh): bench/nolock's module does
+# everything in its init and prints LABYRINTH-NOLOCK lines at KERN_NOTICE;
+# lbt_nolock_args=a=1,b=2 are its parameters.
+run_nolock() {
+	why=
+	new_dmesg > /dev/null
+	dmesg -n 6
+	# shellcheck disable=SC2086 # one word per module parameter
+	"$INSMOD" "$MOD/labyrinth_nolock_bench.ko" $nolock_args 2> "$ERR" ||
+		why="insmod labyrinth_nolock_bench.ko: $(cat "$ERR")"
+	dmesg -n 5
+	new_dmesg | grep 'LABYRINTH-NOLOCK-END' > /dev/null || why="$why; no LABYRINTH-NOLOCK-END line"
+	rmmod labyrinth_nolock_bench 2> "$ERR" || why="$why; rmmod: $(cat "$ERR")"
+	verdict nolock "${why#; }"
+}
+
 # Like verdict, with what was measured in the PASS line: "hotplug (12 cycles)".
 tverdict() {
 	if [ -z "$2" ]; then
@@ -613,6 +631,9 @@ fi
 if [ "$mode" = bench ]; then
 	check_load "$pages" 0
 	run_bench
+elif [ "$mode" = nolock ]; then
+	check_load "$pages" 0
+	run_nolock
 elif [ "$mode" = torture ]; then
 	check_load "$pages" 0
 	run_torture
