@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Read the serial logs of scripts/bench-nolock.sh, write one JSON file and
 print a ratio table per kernel: each peer's cost over labyrinth's pool, per
-context, and success rates as k/n.  With --smoke, one line per kernel:
+context, and success rates as k/n.  "--print <json>" prints the tables of a
+stored result file again (the docs include that output).  With --smoke, one line per kernel:
 "PASS: bench nolock smoke <kernel>" or "FAIL: bench nolock smoke <kernel> (why)".
 Guest times are emulated (QEMU TCG): only the ratios are worth quoting."""
 
@@ -163,10 +164,29 @@ def table(run):
     held = [r for r in recs if r.get("kind") == "pair" and "na" not in r]
     rows.append("context checks (in_task / in_hardirq / in_nmi) held in %d of %d measured records"
                 % (sum(1 for r in held if r.get("ctx_ok")), len(held)))
-    return "\n".join(rows)
+    return "\n".join(r.rstrip() for r in rows)
+
+
+def print_stored(path):
+    """The tables of a stored result file, as the run printed them."""
+    with open(path) as f:
+        doc = json.load(f)
+    print("%s: commit %s%s, %s, QEMU %s" % (os.path.relpath(os.path.abspath(path), TOP),
+                                          doc["commit"][:12],
+                                          " (dirty tree)" if doc["dirty"] else "",
+                                          doc["date"], doc["qemu"]))
+    for run in doc["runs"]:
+        run["ratios"] = {c: {p: (v["ratio"], v["note"]) for p, v in row.items()}
+                         for c, row in run["ratios"].items()}
+        if run["records"]:
+            print()
+            print(table(run))
+    return 0
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--print":
+        return print_stored(sys.argv[2])
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", action="append", default=[],
                     help="kernel|kver|log|qemu status|why it did not run|kernel command line")

@@ -33,21 +33,23 @@ step "$top/scripts/explore.sh"
 step "$top/scripts/kunit.sh" plain
 step "$top/scripts/kunit.sh" debug
 step "$top/scripts/kunit.sh" kcsan
+step "$top/scripts/kunit.sh" rt-debug-7.2
 step "$top/scripts/debug-boot.sh"
 step "$top/scripts/boot-test.sh" 6.12
 step "$top/scripts/boot-test.sh" 6.1
 step "$top/scripts/boot-test.sh" 5.10
 step "$top/scripts/boot-test.sh" 7.2
 step "$top/scripts/boot-test.sh" 7.2-rt
-for k in 6.12 7.2 7.2-rt; do
+for k in 6.12 6.1 5.10 7.2 7.2-rt; do
 	step "$top/scripts/dkms-test.sh" "$k"
 done
 step "$top/scripts/torture.sh" "${LABYRINTH_CHECK_TORTURE_SECONDS:-30}"
 # shorter on the other kernels; 7.2-rt: hard hrtimers and NMIs on PREEMPT_RT
-for k in 5.10 7.2 7.2-rt; do
+for k in 6.1 5.10 7.2 7.2-rt; do
 	step "$top/scripts/torture.sh" 15 128 "$k"
 done
 step "$top/scripts/bench.sh" --smoke
+step "$top/scripts/bench-nolock.sh" --smoke
 
 passed=$(grep -c '^PASS: ' "$results")
 failed=$(grep -c '^FAIL: ' "$results")
@@ -57,6 +59,8 @@ if [ "$broken" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	echo "FAIL: a step exited non-zero without reporting a failed case"
 	failed=1
 fi
+echo
+python3 "$top/scripts/kernel-matrix.py" "$results"
 echo "make check took $((SECONDS - start)) s; $skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

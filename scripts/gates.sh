@@ -44,6 +44,41 @@ for k in 5.10 6.1 6.12 7.2 7.2-rt; do
 	gate "W=1 C=2 against Debian ${kver:-$k} headers" "$out" "warning:|error:|$no_sparse"
 done
 
+# The nolock peer benchmark builds only where alloc_pages_nolock() exists.
+for k in 7.2 7.2-rt; do
+	kver=$(distro_kver "$k" || true)
+	out=$cache/gate-w1-nolock-$k.out
+	if [ -z "$kver" ] || [ ! -f "$cache/gate-$k/Module.symvers" ]; then
+		echo "error: no labyrinth build for Debian $k" > "$out"
+	else
+		rm -rf "$cache/gate-$k/bench/nolock"
+		mkdir -p "$cache/gate-$k/bench/nolock"
+		cp "$top/bench/nolock/Kbuild" "$top/bench/nolock/labyrinth_nolock_bench.c" \
+			"$cache/gate-$k/bench/nolock/"
+		# shellcheck disable=SC2046 # make arguments, one word each
+		make -s -C "$(kernel_info "$kver" kdir)" M="$cache/gate-$k/bench/nolock" \
+			KBUILD_EXTRA_SYMBOLS="$cache/gate-$k/Module.symvers" W=1 C=2 \
+			CHECK="$sparse_72" $(kernel_info "$kver" make || true) modules > "$out" 2>&1 ||
+			echo "error: build failed" >> "$out"
+	fi
+	gate "W=1 C=2 bench/nolock against Debian ${kver:-$k}" "$out" "warning:|error:|$no_sparse"
+done
+
+# Stored result tables that the docs include must be what the report
+# script prints for the stored JSON beside them.
+for json in "$top"/bench/results/nolock/nolock-*.json; do
+	report=${json%.json}.txt
+	report=${report/\/nolock-/\/report-}
+	out=$cache/gate-report.out
+	if [ ! -f "$report" ]; then
+		echo "error: no ${report#"$top"/} for ${json#"$top"/}" > "$out"
+	else
+		python3 "$top/scripts/bench-nolock-report.py" --print "$json" |
+			diff - "$report" > "$out" 2>&1 || true
+	fi
+	gate "${report#"$top"/} is the report of ${json##*/}" "$out" '.'
+done
+
 # modinfo: every field a user looks for, and the version DKMS installs.
 kver=$(distro_kver 6.12)
 info=$(modinfo "$cache/gate-6.12/labyrinth.ko" 2>&1)
