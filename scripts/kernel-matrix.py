@@ -12,7 +12,7 @@ import re
 import sys
 
 KERNELS = ["5.10", "6.1", "6.12", "7.2", "7.2-rt"]
-STAGES = ["W=1+sparse", "boot", "client", "DKMS", "torture", "debug boot", "KUnit"]
+STAGES = ["W=1+sparse", "boot", "client", "DKMS", "torture", "debug boot", "KUnit", "bench"]
 
 # Debian kernel release -> the short name the scripts use.
 RELEASES = [
@@ -26,6 +26,7 @@ RELEASES = [
 # (pattern on the text after "PASS: ", stage, kernel or None for group 1)
 RULES = [
     (r"^gate W=1 C=2 against Debian (\S+) headers$", "W=1+sparse", "release"),
+    (r"^gate W=1 C=2 bench/nolock against Debian (\S+)$", "W=1+sparse", "release"),
     (r"^gate in-tree-(6\.12)-\S+ W=1 C=2$", "W=1+sparse", None),
     (r"^gate in-tree-7\.2-rt-debug W=1 C=2$", "W=1+sparse", "7.2-rt"),
     (r"^boot-dkms-(\S+) ", "DKMS", None),
@@ -36,6 +37,8 @@ RULES = [
     (r"^debug-(6\.12) ", "debug boot", None),
     (r"^kunit-(?:plain|debug|kcsan) ", "KUnit", "6.12"),
     (r"^kunit-rt-debug-7\.2 ", "KUnit", "7.2-rt"),
+    (r"^bench smoke$", "bench", "6.12"),
+    (r"^bench nolock smoke (\S+)$", "bench", None),
 ]
 
 
@@ -83,7 +86,9 @@ def main():
             c = cells.get((kernel, stage))
             row.append((f"{c[0]}/{c[1]}" if c else "-").rjust(width))
         print(kernel.ljust(8) + "".join(row))
-    print(f"not per kernel (explorer, native, checkpatch, bench): {other[0]}/{other[1]}")
+    print("6.12 KUnit: linux-source-6.12 plain, debug and kcsan kernels; 7.2-rt KUnit: "
+          "linux-source-7.2 built PREEMPT_RT with lockdep and DEBUG_ATOMIC_SLEEP")
+    print(f"not per kernel (explorer, native, checkpatch, kernel-doc): {other[0]}/{other[1]}")
 
 
 if __name__ == "__main__":
