@@ -12,9 +12,11 @@
 #define _LABYRINTH_H
 
 #include <linux/bits.h>
+#include <linux/dma-direction.h>
 #include <linux/types.h>
 #include "labyrinth_compat.h"
 
+struct device;
 struct labyrinth_pool;
 
 /**
@@ -115,6 +117,20 @@ struct labyrinth_stats {
 #define LABYRINTH_POOL_NO_WIPE	BIT(2)
 
 /**
+ * LABYRINTH_POOL_DMA_MAP - map every frame for a device once, at reservation
+ *
+ * page_pool's PP_FLAG_DMA_MAP contract: each frame is mapped for
+ * &labyrinth_pool_config.dma_dev in &labyrinth_pool_config.dma_dir when it
+ * is reserved, at create and by each growth step, and unmapped when the
+ * pool is destroyed.  The mapping is made with DMA_ATTR_SKIP_CPU_SYNC: the
+ * owner of a frame syncs the range it hands to the device and the range it
+ * reads back (labyrinth_pool_dma_sync_for_device(),
+ * labyrinth_pool_dma_sync_for_cpu()).  labyrinth_pool_dma_addr() gives a
+ * frame's DMA address in O(1) from any context.
+ */
+#define LABYRINTH_POOL_DMA_MAP	BIT(3)
+
+/**
  * LABYRINTH_POISON_BYTE - pattern a poisoned pool writes into freed frames
  */
 #define LABYRINTH_POISON_BYTE	0x6b
@@ -126,13 +142,33 @@ struct labyrinth_stats {
  * @nr_frames: pages reserved at create
  * @max_frames: growth cap, at least @nr_frames; 0 for a fixed pool
  * @flags: %LABYRINTH_POOL_POISON, %LABYRINTH_POOL_SINGLE_OWNER,
- *         %LABYRINTH_POOL_NO_WIPE, any of them together, or 0
+ *         %LABYRINTH_POOL_NO_WIPE, %LABYRINTH_POOL_DMA_MAP, any of them
+ *         together, or 0
+ * @dma_dev: with %LABYRINTH_POOL_DMA_MAP, the device every frame is mapped
+ *           for; it must have a DMA mask.  The pool holds a reference to it
+ *           until it is destroyed.  NULL without the flag.
+ * @dma_dir: with %LABYRINTH_POOL_DMA_MAP, the direction of the mappings:
+ *           %DMA_FROM_DEVICE for a receive ring, %DMA_TO_DEVICE for
+ *           transmit, %DMA_BIDIRECTIONAL (0, the default) for both.  0
+ *           without the flag.
+ * @dma_offset: with %LABYRINTH_POOL_DMA_MAP, where in a frame the device's
+ *              part starts (headroom the device never touches); syncs
+ *              cover no byte below it.  Below PAGE_SIZE; 0 without the flag.
+ * @dma_max_len: with %LABYRINTH_POOL_DMA_MAP, the longest the device
+ *               reads or writes from @dma_offset; syncs cover no byte at
+ *               or beyond @dma_offset + @dma_max_len, as page_pool's
+ *               max_len.  0 for the rest of the page; @dma_offset +
+ *               @dma_max_len at most PAGE_SIZE.  0 without the flag.
  */
 struct labyrinth_pool_config {
 	const char *name;
 	unsigned int nr_frames;
 	unsigned int max_frames;
 	unsigned int flags;
+	struct device *dma_dev;
+	enum dma_data_direction dma_dir;
+	unsigned int dma_offset;
+	unsigned int dma_max_len;
 };
 
 void *labyrinth_void_alloc_page_gfp_atomic_exclusive(void);
@@ -149,5 +185,16 @@ unsigned int labyrinth_pool_alloc_bulk(struct labyrinth_pool *pool, void **addrs
 int labyrinth_pool_free_bulk(struct labyrinth_pool *pool, void **addrs, unsigned int nr);
 void labyrinth_pool_read_stats(struct labyrinth_pool *pool, struct labyrinth_stats *stats);
 const char *labyrinth_pool_name(const struct labyrinth_pool *pool);
+
+dma_addr_t labyrinth_pool_dma_addr(const struct labyrinth_pool *pool, const void *addr);
+int labyrinth_pool_dma_sync_for_cpu(const struct labyrinth_pool *pool, const void *addr,
+				    unsigned int offset, unsigned int len);
+int labyrinth_pool_dma_sync_for_device(const struct labyrinth_pool *pool, const void *addr,
+				       unsigned int offset, unsigned int len);
+int labyrinth_pool_dma_sync_bulk_for_cpu(const struct labyrinth_pool *pool, void * const *addrs,
+					 unsigned int nr, unsigned int offset, unsigned int len);
+int labyrinth_pool_dma_sync_bulk_for_device(const struct labyrinth_pool *pool,
+					    void * const *addrs, unsigned int nr,
+					    unsigned int offset, unsigned int len);
 
 #endif /* _LABYRINTH_H */

@@ -85,6 +85,7 @@ struct labyrinth_region {
 struct labyrinth_segment {
 	struct labyrinth_chunk *chunks;
 	unsigned int nr;
+	bool mapped;	/* every frame mapped for the pool's DMA device */
 };
 
 /* Reservations a pool can make: its create, then up to 15 growth steps. */
@@ -123,6 +124,13 @@ struct labyrinth_segment {
  * @refills: frames added by growth
  * @refill_failures: growth steps that added nothing
  * @flags: LABYRINTH_POOL_* flags from the config, and %LABYRINTH_POOL_ZEROES
+ * @dma_dev: device the frames are mapped for (%LABYRINTH_POOL_DMA_MAP), a
+ *           reference held; NULL for a pool without DMA mappings
+ * @dma_dir: direction of the mappings
+ * @dma_offset: first byte of a frame that syncs cover
+ * @dma_max_len: bytes from @dma_offset that syncs cover at most
+ * @frame_dma: frame index to DMA address, like @frame_addr; written before
+ *             the frame enters @frame_table, never changed while it is there
  * @poison_faults: grants that found a frame written after its free
  * @pcpu: per-CPU hint and event counters
  * @debugfs: the pool's directory under /sys/kernel/debug/labyrinth
@@ -161,6 +169,11 @@ struct labyrinth_pool {
 	atomic_long_t refills;
 	atomic_long_t refill_failures;
 	unsigned int flags;
+	struct device *dma_dev;
+	enum dma_data_direction dma_dir;
+	unsigned int dma_offset;
+	unsigned int dma_max_len;
+	dma_addr_t *frame_dma;
 	atomic_long_t poison_faults;
 	struct labyrinth_pcpu __percpu *pcpu;
 	struct dentry *debugfs;
@@ -205,6 +218,19 @@ static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
 }
 
 /*
+ * Fault injection for the DMA suite: fail mapping frame number N (1-based)
+ * of a reservation, and every one after it, as dma_mapping_error() would.
+ */
+extern unsigned int labyrinth_fail_dma_map_at;
+static inline bool labyrinth_dma_map_should_fail(unsigned int nr_mapped)
+{
+	/* read by the growth work item while a test thread may set it */
+	unsigned int at = READ_ONCE(labyrinth_fail_dma_map_at);
+
+	return at && nr_mapped + 1 >= at;
+}
+
+/*
  * Called by a growth step after its segment is published and before its
  * frames become grantable, so a suite can act inside that window.
  */
@@ -224,6 +250,11 @@ static inline bool labyrinth_wipe_allowed(void)
 }
 
 static inline bool labyrinth_reserve_should_fail(unsigned int nr_chunks)
+{
+	return false;
+}
+
+static inline bool labyrinth_dma_map_should_fail(unsigned int nr_mapped)
 {
 	return false;
 }

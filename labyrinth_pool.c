@@ -29,6 +29,8 @@
 #include <linux/log2.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -45,6 +47,7 @@
 #if IS_ENABLED(CONFIG_LABYRINTH_KUNIT_TEST)
 bool labyrinth_wipe_held_off;
 unsigned int labyrinth_fail_reserve_at;
+unsigned int labyrinth_fail_dma_map_at;
 void (*labyrinth_grow_window_hook)(struct labyrinth_pool *pool);
 #endif
 
@@ -945,6 +948,252 @@ const char *labyrinth_pool_name(const struct labyrinth_pool *pool)
 }
 EXPORT_SYMBOL_NS_GPL(labyrinth_pool_name, LABYRINTH);
 
+/**
+ * labyrinth_pool_dma_addr() - a frame's DMA address
+ * @pool: pool created with %LABYRINTH_POOL_DMA_MAP
+ * @addr: address of one of @pool's frames, as a grant returned it
+ *
+ * The mapping was made when the frame was reserved and lasts as long as
+ * the pool, so this is a lookup: one probe of the frame table and one
+ * array read, O(1), the same lookup a free makes.  Nothing is synced:
+ * before the device touches the frame, its owner calls
+ * labyrinth_pool_dma_sync_for_device().  The frame need not be owned,
+ * though only its owner should hand its address to a device.
+ *
+ * Context: Any context, NMI included.  Never sleeps, takes no lock.
+ * Return: The DMA address of the frame's first byte; DMA_MAPPING_ERROR,
+ * never a usable address, for NULL, an ERR_PTR, an address that is not
+ * the start of a page, an address @pool never reserved, or a @pool
+ * without DMA mappings.  Test it with dma_mapping_error() or against
+ * DMA_MAPPING_ERROR: 0 can be a valid DMA address.
+ */
+dma_addr_t labyrinth_pool_dma_addr(const struct labyrinth_pool *pool, const void *addr)
+{
+	long index;
+
+	if (unlikely(!pool->frame_dma))
+		return DMA_MAPPING_ERROR;
+	index = labyrinth_lookup(pool, addr);
+	if (unlikely(index < 0))
+		return DMA_MAPPING_ERROR;
+	/* written before the frame table entry the lookup went through */
+	return pool->frame_dma[index];
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_dma_addr, LABYRINTH);
+
+/*
+ * Sync [@offset, @offset + @len) of a frame, clamped to the pool's window
+ * [dma_offset, dma_offset + dma_max_len): the device never touches bytes
+ * outside it, so syncing them (a copy under swiotlb, a cache flush on a
+ * non-coherent machine) would be pure cost, as page_pool's max_len says.
+ */
+static int labyrinth_dma_sync(const struct labyrinth_pool *pool, const void *addr,
+			      unsigned int offset, unsigned int len, bool for_device)
+{
+	u64 start, end;
+	long index;
+
+	if (unlikely(!pool->frame_dma))
+		return -EINVAL;
+	index = labyrinth_lookup(pool, addr);
+	if (unlikely(index < 0))
+		return index;
+	start = max(offset, pool->dma_offset);
+	end = min((u64)offset + len, (u64)pool->dma_offset + pool->dma_max_len);
+	if (start >= end)
+		return 0;
+	if (for_device)
+		dma_sync_single_range_for_device(pool->dma_dev, pool->frame_dma[index], start,
+						 end - start, pool->dma_dir);
+	else
+		dma_sync_single_range_for_cpu(pool->dma_dev, pool->frame_dma[index], start,
+					      end - start, pool->dma_dir);
+	return 0;
+}
+
+/**
+ * labyrinth_pool_dma_sync_for_cpu() - let the CPU read what the device wrote
+ * @pool: pool created with %LABYRINTH_POOL_DMA_MAP
+ * @addr: address of a frame the caller owns
+ * @offset: first byte to sync, from the start of the frame
+ * @len: bytes to sync
+ *
+ * The range is clamped to the pool's window, &labyrinth_pool_config.dma_offset
+ * to dma_offset + dma_max_len.  Call it after the device has finished
+ * writing and before the CPU reads: under swiotlb this is the copy out of
+ * the bounce buffer, on a non-coherent machine the cache invalidation.
+ * Ownership runs: grant, labyrinth_pool_dma_sync_for_device(), the device
+ * writes, this, the CPU reads, free.  Freeing a frame the device may still
+ * write is the caller's bug: the next owner's bytes would change under it.
+ *
+ * Context: Any context except NMI (the DMA API's syncs may take a lock of
+ * the IOMMU or swiotlb driver).  Never sleeps.
+ * Return: 0 (an empty range after clamping syncs nothing), -EINVAL for a
+ * pool without DMA mappings or an @addr that is NULL, an ERR_PTR or not the
+ * start of a page, -ENOENT for an @addr @pool never reserved.
+ */
+int labyrinth_pool_dma_sync_for_cpu(const struct labyrinth_pool *pool, const void *addr,
+				    unsigned int offset, unsigned int len)
+{
+	return labyrinth_dma_sync(pool, addr, offset, len, false);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_dma_sync_for_cpu, LABYRINTH);
+
+/**
+ * labyrinth_pool_dma_sync_for_device() - hand a frame's bytes to the device
+ * @pool: pool created with %LABYRINTH_POOL_DMA_MAP
+ * @addr: address of a frame the caller owns
+ * @offset: first byte to sync, from the start of the frame
+ * @len: bytes to sync
+ *
+ * The range is clamped to the pool's window, as page_pool clamps to its
+ * max_len.  Call it after the CPU's last write (for transmit) or after the
+ * grant (for receive: a zeroed or poisoned frame must not be written back
+ * over what the device writes) and before the device gets the frame's
+ * labyrinth_pool_dma_addr().
+ *
+ * Context: Any context except NMI.  Never sleeps.
+ * Return: As labyrinth_pool_dma_sync_for_cpu().
+ */
+int labyrinth_pool_dma_sync_for_device(const struct labyrinth_pool *pool, const void *addr,
+				       unsigned int offset, unsigned int len)
+{
+	return labyrinth_dma_sync(pool, addr, offset, len, true);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_dma_sync_for_device, LABYRINTH);
+
+static int labyrinth_dma_sync_bulk(const struct labyrinth_pool *pool, void * const *addrs,
+				   unsigned int nr, unsigned int offset, unsigned int len,
+				   bool for_device)
+{
+	int err, ret = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		err = labyrinth_dma_sync(pool, addrs[i], offset, len, for_device);
+		if (err)
+			ret = err;
+	}
+	return ret;
+}
+
+/**
+ * labyrinth_pool_dma_sync_bulk_for_cpu() - labyrinth_pool_dma_sync_for_cpu() on many frames
+ * @pool: pool created with %LABYRINTH_POOL_DMA_MAP
+ * @addrs: frames the caller owns, a ring's completed entries say
+ * @nr: entries of @addrs
+ * @offset: first byte to sync in each frame
+ * @len: bytes to sync in each frame
+ *
+ * Every entry is synced, whatever the others' errors.
+ *
+ * Context: Any context except NMI.  Never sleeps.
+ * Return: 0, or the last refused entry's error (as
+ * labyrinth_pool_dma_sync_for_cpu()).
+ */
+int labyrinth_pool_dma_sync_bulk_for_cpu(const struct labyrinth_pool *pool, void * const *addrs,
+					 unsigned int nr, unsigned int offset, unsigned int len)
+{
+	return labyrinth_dma_sync_bulk(pool, addrs, nr, offset, len, false);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_dma_sync_bulk_for_cpu, LABYRINTH);
+
+/**
+ * labyrinth_pool_dma_sync_bulk_for_device() - labyrinth_pool_dma_sync_for_device() on many frames
+ * @pool: pool created with %LABYRINTH_POOL_DMA_MAP
+ * @addrs: frames the caller owns, from labyrinth_pool_alloc_bulk() for a ring refill
+ * @nr: entries of @addrs
+ * @offset: first byte to sync in each frame
+ * @len: bytes to sync in each frame
+ *
+ * Every entry is synced, whatever the others' errors.
+ *
+ * Context: Any context except NMI.  Never sleeps.
+ * Return: 0, or the last refused entry's error (as
+ * labyrinth_pool_dma_sync_for_device()).
+ */
+int labyrinth_pool_dma_sync_bulk_for_device(const struct labyrinth_pool *pool,
+					    void * const *addrs, unsigned int nr,
+					    unsigned int offset, unsigned int len)
+{
+	return labyrinth_dma_sync_bulk(pool, addrs, nr, offset, len, true);
+}
+EXPORT_SYMBOL_NS_GPL(labyrinth_pool_dma_sync_bulk_for_device, LABYRINTH);
+
+/*
+ * Unmap the first @nr frames of @sg, in the order labyrinth_dma_map_segment()
+ * mapped them.  DMA_ATTR_SKIP_CPU_SYNC: the pages go back to the page
+ * allocator or stay with an owner who is past its last sync.
+ */
+static void labyrinth_dma_unmap_frames(struct labyrinth_pool *pool,
+				       const struct labyrinth_segment *sg, unsigned int nr)
+{
+	unsigned int c, i, index;
+
+	for (c = 0; c < sg->nr && nr; c++) {
+		for (i = 0; i < sg->chunks[c].nr && nr; i++, nr--) {
+			index = sg->chunks[c].first + i;
+			dma_unmap_page_attrs(pool->dma_dev, pool->frame_dma[index], PAGE_SIZE,
+					     pool->dma_dir, DMA_ATTR_SKIP_CPU_SYNC);
+			pool->frame_dma[index] = 0;
+		}
+		cond_resched();
+	}
+}
+
+static void labyrinth_dma_unmap_segment(struct labyrinth_pool *pool,
+					struct labyrinth_segment *sg)
+{
+	unsigned int c, nr = 0;
+
+	if (!sg->mapped)
+		return;
+	for (c = 0; c < sg->nr; c++)
+		nr += sg->chunks[c].nr;
+	labyrinth_dma_unmap_frames(pool, sg, nr);
+	sg->mapped = false;
+}
+
+/*
+ * Map every frame of a reservation for the pool's device, once for the
+ * frame's life in the pool, as page_pool does with PP_FLAG_DMA_MAP: no map
+ * or unmap per grant.  DMA_ATTR_SKIP_CPU_SYNC, because the owner syncs the
+ * range it hands to the device.  Done before the frames enter the frame
+ * table, so a frame a lookup can find has its address already.  All or
+ * nothing: a frame that cannot be mapped unmaps those mapped before it.
+ */
+static int labyrinth_dma_map_segment(struct labyrinth_pool *pool, struct labyrinth_segment *sg)
+{
+	unsigned int c, i, index, done = 0;
+	struct page *page;
+	dma_addr_t dma;
+
+	if (!pool->dma_dev)
+		return 0;
+	for (c = 0; c < sg->nr; c++) {
+		for (i = 0; i < sg->chunks[c].nr; i++) {
+			index = sg->chunks[c].first + i;
+			page = virt_to_page((void *)pool->frame_addr[index]);
+			if (unlikely(labyrinth_dma_map_should_fail(done)))
+				dma = DMA_MAPPING_ERROR;
+			else
+				dma = dma_map_page_attrs(pool->dma_dev, page, 0, PAGE_SIZE,
+							 pool->dma_dir, DMA_ATTR_SKIP_CPU_SYNC);
+			if (dma_mapping_error(pool->dma_dev, dma)) {
+				pr_err("pool %s: cannot map frame %u of a reservation for DMA by %s\n",
+				       pool->name, done + 1, dev_name(pool->dma_dev));
+				labyrinth_dma_unmap_frames(pool, sg, done);
+				return -ENOMEM;
+			}
+			pool->frame_dma[index] = dma;
+			done++;
+		}
+		cond_resched();
+	}
+	sg->mapped = true;
+	return 0;
+}
+
 static void labyrinth_release_segment(struct labyrinth_segment *sg)
 {
 	unsigned int c, i;
@@ -964,8 +1213,12 @@ static void labyrinth_free_pool(struct labyrinth_pool *pool)
 	unsigned int seg;
 
 	labyrinth_debugfs_remove(pool);
-	for (seg = 0; seg < LABYRINTH_MAX_SEGMENTS; seg++)
+	for (seg = 0; seg < LABYRINTH_MAX_SEGMENTS; seg++) {
+		labyrinth_dma_unmap_segment(pool, &pool->segments[seg]);
 		labyrinth_release_segment(&pool->segments[seg]);
+	}
+	kvfree(pool->frame_dma);
+	put_device(pool->dma_dev);
 	kvfree(pool->frame_table);
 	kvfree(pool->clean);
 	kvfree(pool->frame_addr);
@@ -1075,6 +1328,8 @@ static int labyrinth_reserve(struct labyrinth_pool *pool)
 		if (labyrinth_reserve_bits(pool, r, 0, want, sg) != want)
 			err = -ENOMEM;
 	}
+	if (!err)
+		err = labyrinth_dma_map_segment(pool, sg);
 	if (err)
 		return err;
 	labyrinth_segment_seal(pool, sg);
@@ -1185,6 +1440,8 @@ static int labyrinth_grow(struct labyrinth_pool *pool)
 	err = labyrinth_segment_init(sg, step);
 	if (!err)
 		err = labyrinth_grow_reserve(pool, step, grown, sg);
+	if (!err)
+		err = labyrinth_dma_map_segment(pool, sg);
 	if (err) {
 		labyrinth_forget_frames(pool, sg);
 		labyrinth_release_segment(sg);
@@ -1292,7 +1549,11 @@ static int labyrinth_layout(struct labyrinth_pool *pool)
 	pool->frame_table = kvcalloc(BIT(pool->table_bits), sizeof(*pool->frame_table),
 				     GFP_KERNEL | __GFP_NOWARN);
 	pool->clean = kvcalloc(BITS_TO_LONGS(bit), sizeof(long), GFP_KERNEL | __GFP_NOWARN);
-	if (!pool->bitmap || !pool->frame_addr || !pool->frame_table || !pool->clean)
+	if (pool->dma_dev)
+		pool->frame_dma = kvcalloc(bit, sizeof(*pool->frame_dma),
+					   GFP_KERNEL | __GFP_NOWARN);
+	if (!pool->bitmap || !pool->frame_addr || !pool->frame_table || !pool->clean ||
+	    (pool->dma_dev && !pool->frame_dma))
 		return -ENOMEM;
 	labyrinth_assign_homes(pool);
 	return 0;
@@ -1312,17 +1573,51 @@ static unsigned long labyrinth_meta_pages(unsigned int max_frames)
 				PAGE_SIZE);
 }
 
+/*
+ * A DMA-mapped pool's device and window.  Each refusal names its reason: a
+ * driver's probe that fails with a bare -EINVAL is hard to debug.  Fields
+ * set without the flag are refused too, since the caller clearly meant a
+ * mapped pool and would otherwise get one that is not.
+ */
+static int labyrinth_check_dma(const struct labyrinth_pool_config *cfg)
+{
+	struct device *dev = cfg->dma_dev;
+	const char *why = NULL;
+
+	if (!(cfg->flags & LABYRINTH_POOL_DMA_MAP)) {
+		if (dev || cfg->dma_dir || cfg->dma_offset || cfg->dma_max_len)
+			why = "dma_* fields set without LABYRINTH_POOL_DMA_MAP";
+	} else if (!dev) {
+		why = "LABYRINTH_POOL_DMA_MAP without a dma_dev";
+	} else if (!valid_dma_direction(cfg->dma_dir)) {
+		why = "dma_dir is not DMA_BIDIRECTIONAL, DMA_TO_DEVICE or DMA_FROM_DEVICE";
+	} else if (!dev->dma_mask || !*dev->dma_mask) {
+		why = "dma_dev has no DMA mask (dma_set_mask_and_coherent() first)";
+	} else if (cfg->dma_offset >= PAGE_SIZE ||
+		   cfg->dma_max_len > PAGE_SIZE - cfg->dma_offset) {
+		why = "dma_offset + dma_max_len beyond the page";
+	}
+	if (!why)
+		return 0;
+	pr_err("pool %s: rejected: %s\n", cfg->name, why);
+	return -EINVAL;
+}
+
 static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
 {
 	const char *name = cfg->name;
+	int err;
 
 	if (!name || !*name || strnlen(name, LABYRINTH_POOL_NAME_MAX) >= LABYRINTH_POOL_NAME_MAX)
 		return -EINVAL;
 	if (!cfg->nr_frames || (cfg->max_frames && cfg->max_frames < cfg->nr_frames))
 		return -EINVAL;
 	if (cfg->flags & ~(LABYRINTH_POOL_POISON | LABYRINTH_POOL_SINGLE_OWNER |
-			   LABYRINTH_POOL_NO_WIPE))
+			   LABYRINTH_POOL_NO_WIPE | LABYRINTH_POOL_DMA_MAP))
 		return -EINVAL;
+	err = labyrinth_check_dma(cfg);
+	if (err)
+		return err;
 	if (max(cfg->nr_frames, cfg->max_frames) > LABYRINTH_MAX_FRAMES ||
 	    cfg->nr_frames + labyrinth_meta_pages(max(cfg->nr_frames, cfg->max_frames)) >
 	    si_mem_available())
@@ -1348,12 +1643,18 @@ static int labyrinth_check_config(const struct labyrinth_pool_config *cfg)
  * take, whichever is larger.  A step that fails is retried a second later
  * at the earliest.
  *
+ * With %LABYRINTH_POOL_DMA_MAP every frame is mapped for
+ * @config->dma_dev here and by each growth step, before any grant can
+ * return it; a growth step whose frames cannot all be mapped adds none.
+ *
  * Context: Process context; may sleep.
  * Return: The pool; ERR_PTR(-EINVAL) for an empty, missing or too long
  * name, a zero @config->nr_frames, a @config->max_frames below it or an
- * unknown flag; ERR_PTR(-ENOMEM) when either size exceeds
- * LABYRINTH_MAX_FRAMES, @config->nr_frames exceeds the memory available,
- * or the pages cannot be reserved.  On error nothing stays allocated.
+ * unknown flag, or a DMA configuration that cannot work (see
+ * %LABYRINTH_POOL_DMA_MAP; the reason is logged); ERR_PTR(-ENOMEM) when
+ * either size exceeds LABYRINTH_MAX_FRAMES, @config->nr_frames exceeds the
+ * memory available, the pages cannot be reserved or a frame cannot be
+ * mapped for DMA.  On error nothing stays allocated or mapped.
  */
 struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_config *config)
 {
@@ -1372,6 +1673,12 @@ struct labyrinth_pool *labyrinth_pool_create_config(const struct labyrinth_pool_
 	pool->nr_frames = config->nr_frames;
 	pool->max_frames = max(config->nr_frames, config->max_frames);
 	pool->flags = config->flags;
+	if (pool->flags & LABYRINTH_POOL_DMA_MAP) {
+		pool->dma_dev = get_device(config->dma_dev);
+		pool->dma_dir = config->dma_dir;
+		pool->dma_offset = config->dma_offset;
+		pool->dma_max_len = config->dma_max_len ?: PAGE_SIZE - config->dma_offset;
+	}
 	if (!(pool->flags & LABYRINTH_POOL_SINGLE_OWNER) &&
 	    (want_init_on_alloc(GFP_ATOMIC) || want_init_on_free()))
 		pool->flags |= LABYRINTH_POOL_ZEROES;
@@ -1503,6 +1810,8 @@ unsigned long labyrinth_pool_abandon(struct labyrinth_pool *pool)
 	for (seg = 0; seg < pool->nr_segments; seg++) {
 		struct labyrinth_segment *sg = &pool->segments[seg];
 
+		/* the device is going away: no frame keeps its mapping */
+		labyrinth_dma_unmap_segment(pool, sg);
 		for (c = 0; c < sg->nr; c++) {
 			for (i = 0; i < sg->chunks[c].nr; i++) {
 				if (test_bit(sg->chunks[c].first + i, pool->bitmap))

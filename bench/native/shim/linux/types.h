@@ -21,6 +21,9 @@ typedef int16_t s16;
 typedef int32_t s32;
 typedef long long s64;
 
+/* DMA addresses are 64 bits wide on x86_64 */
+typedef u64 dma_addr_t;
+
 /* allocation flags; the values only matter to the shims (see gfp.h) */
 typedef unsigned int gfp_t;
 
