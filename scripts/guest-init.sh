@@ -20,6 +20,13 @@
 # debug kernel of scripts/debug-boot.sh, runs every check, then the torture,
 # then has kmemleak scan after the last unload, and shows that the scan
 # catches the leak of labyrinth_leaky.ko (a copy built with one kfree cut).
+# lbt_mode=edu loads labyrinth and samples/labyrinth_edu.ko, which moves
+# lbt_edu_frames=N pages through QEMU's edu device by DMA from and into
+# DMA-mapped pools and checks every byte (see scripts/edu-test.sh);
+# lbt_edu_args=a=1,b=2 are further parameters of that module;
+# lbt_edu_negative=fault then checks that a DMA after the pool's destroy
+# faults on the IOMMU, lbt_edu_negative=stale that rx frames read without
+# a sync for the CPU hold stale bytes under swiotlb=force.
 #
 # PID 1 must never exit (the kernel would panic), so there is no `set -e`:
 # a failing step is reported and the script goes on to power off.
@@ -53,6 +60,9 @@ expect_double_free=0
 bench_args=
 torture_args=
 nolock_args=
+edu_frames=16
+edu_args=
+edu_negative=
 # shellcheck disable=SC2013 # the command line is words, not lines
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -61,6 +71,9 @@ for arg in $(cat /proc/cmdline); do
 	lbt_bench_args=*) bench_args=$(echo "${arg#lbt_bench_args=}" | tr ',' ' ') ;;
 	lbt_torture_args=*) torture_args=$(echo "${arg#lbt_torture_args=}" | tr ',' ' ') ;;
 	lbt_nolock_args=*) nolock_args=$(echo "${arg#lbt_nolock_args=}" | tr ',' ' ') ;;
+	lbt_edu_frames=*) edu_frames=${arg#lbt_edu_frames=} ;;
+	lbt_edu_args=*) edu_args=$(echo "${arg#lbt_edu_args=}" | tr ',' ' ') ;;
+	lbt_edu_negative=*) edu_negative=${arg#lbt_edu_negative=} ;;
 	esac
 done
 
@@ -598,6 +611,70 @@ check_kmemleak_catches() {
 	verdict kmemleak-catches-leak "${why#; }"
 }
 
+# The edu sample's probe moves every frame and says how many bytes came
+# back right; through an IOMMU no transfer may fault.
+run_edu() {
+	if ! loaded labyrinth; then
+		fail edu-load "skipped: labyrinth is not loaded"
+		return
+	fi
+	grep -q "DMAR: IOMMU enabled" "$DLOG" && info "edu: DMAR: IOMMU enabled"
+	extra=
+	[ "$edu_negative" = fault ] && extra=dma_after_destroy=1
+	why=
+	# shellcheck disable=SC2086 # $edu_args: one word per parameter
+	"$INSMOD" "$MOD/labyrinth_edu.ko" "frames=$edu_frames" $edu_args $extra 2> "$ERR" ||
+		why="insmod labyrinth_edu.ko: $(cat "$ERR")"
+	out=$(new_dmesg)
+	show_dmesg "$out" "labyrinth_edu"
+	verdict edu-load "$why"
+
+	want="$edu_frames frames, $((edu_frames * PAGE_KB * 1024)) bytes verified, 0 wrong"
+	got=$(echo "$out" | grep -o "[0-9]* frames, [0-9]* bytes verified, [0-9]* wrong" | head -n 1)
+	if [ "$got" = "$want" ]; then
+		pass edu-transfers
+	else
+		fail edu-transfers "expected '$want', got '${got:-nothing}'"
+	fi
+
+	# under swiotlb=force, proof that the mappings were bounced
+	hiwater=/sys/kernel/debug/swiotlb/io_tlb_used_hiwater
+	[ -r "$hiwater" ] && [ "$(cat "$hiwater")" != 0 ] &&
+		info "edu: swiotlb bounced: io_tlb_used_hiwater $(cat "$hiwater")"
+	faults=$(grep -c "DMAR: \[DMA" "$DLOG")
+	verdict edu-dmar-faults "$([ "$faults" = 0 ] || echo "$faults DMAR faults")"
+
+	why=
+	rmmod labyrinth_edu 2> "$ERR" || why="rmmod labyrinth_edu: $(cat "$ERR")"
+	! loaded labyrinth_edu || why="$why; labyrinth_edu still in /proc/modules"
+	out=$(new_dmesg)
+	show_dmesg "$out" "labyrinth_edu"
+	verdict edu-unload "$why"
+
+	if [ "$edu_negative" = fault ]; then
+		fault=$(echo "$out" | grep -m1 "DMAR: \[DMA")
+		if [ -n "$fault" ]; then
+			info "edu: $fault"
+			pass edu-dmar-fault-after-destroy
+		else
+			fail edu-dmar-fault-after-destroy "a DMA to a destroyed pool's frame raised no DMAR fault"
+		fi
+	elif [ "$edu_negative" = stale ]; then
+		# shellcheck disable=SC2086 # $edu_args: one word per parameter
+		"$INSMOD" "$MOD/labyrinth_edu.ko" "frames=$edu_frames" $edu_args skip_cpu_sync=1 \
+			2> "$ERR"
+		out=$(new_dmesg)
+		show_dmesg "$out" "labyrinth_edu"
+		wrong=$(echo "$out" | sed -n 's/.* bytes verified, \([0-9]*\) wrong.*/\1/p' | head -n 1)
+		if [ "${wrong:-0}" -gt 0 ]; then
+			pass edu-stale-without-sync
+		else
+			fail edu-stale-without-sync "rx frames read without a sync for the CPU were right: is swiotlb bouncing?"
+		fi
+		loaded labyrinth_edu && rmmod labyrinth_edu
+	fi
+}
+
 check_dmesg_clean() {
 	new_dmesg > /dev/null
 	bad=$(grep -E "WARNING:|BUG:|Call Trace" "$DLOG" | head -n 3 | tr '\n' '|')
@@ -637,6 +714,9 @@ elif [ "$mode" = nolock ]; then
 elif [ "$mode" = torture ]; then
 	check_load "$pages" 0
 	run_torture
+elif [ "$mode" = edu ]; then
+	check_load "$pages" 0
+	run_edu
 else
 	check_load "$pages" $((pages * 2))
 	if [ -n "$full" ]; then

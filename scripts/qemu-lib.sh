@@ -18,6 +18,8 @@
 qemu_timeout=${LABYRINTH_QEMU_TIMEOUT:-300}
 qemu_mem=1024
 qemu_smp=2
+# more QEMU arguments for qemu_boot: a machine and devices (scripts/edu-test.sh)
+qemu_extra=()
 
 # qemu_build <kver> <outdir>: labyrinth.ko and samples/labyrinth_client.ko
 # against the distro headers.  W=1 so warnings show up in every boot run.
@@ -127,7 +129,7 @@ qemu_boot_once() {
 	# stdin from /dev/null: -nographic would otherwise put a terminal in raw mode.
 	timeout --kill-after=10 "$qemu_timeout" \
 		qemu-system-x86_64 -accel tcg -smp "$qemu_smp" -m "$qemu_mem" \
-		-nographic -no-reboot \
+		-nographic -no-reboot "${qemu_extra[@]}" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic quiet $args" \
 		< /dev/null > "$log" 2>&1 || rc=$?
