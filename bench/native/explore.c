@@ -44,6 +44,7 @@
 #include <sanitizer/common_interface_defs.h>	/* built with UBSan, always */
 
 #include <linux/bitmap.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/jiffies.h>
@@ -761,6 +762,19 @@ static void check_zero_then_fill(struct actor *a, void *addr)
 	memset(addr, 0xa0 + (a - act), PAGE_SIZE);
 }
 
+/*
+ * A DMA-mapped pool's frame has its mapping before any grant can return
+ * it: the shim maps a page to its own address.
+ */
+static void check_dma_addr(struct actor *a, const void *p)
+{
+	dma_addr_t dma = labyrinth_pool_dma_addr(pool, p);
+
+	if (dma != (dma_addr_t)(unsigned long)p)
+		violation("%s got frame %ld with DMA address %#llx, not its mapping", a->name,
+			  frame_of(p)->index, (unsigned long long)dma);
+}
+
 static void grant_end(struct actor *a, void **got, unsigned int nr, unsigned int want)
 {
 	unsigned int i;
@@ -775,6 +789,8 @@ static void grant_end(struct actor *a, void **got, unsigned int nr, unsigned int
 		hold(a - act, got[i]);
 		if (sc->zeroes)
 			check_zero_then_fill(a, got[i]);
+		if (pool->frame_dma)
+			check_dma_addr(a, got[i]);
 	}
 	if (nr == want)
 		return;
@@ -1211,6 +1227,15 @@ static void check_grew(void)
 
 #define CFG(n, max)	{ .name = "explore", .nr_frames = (n), .max_frames = (max) }
 
+/* a device that reaches everything, for DMA-mapped pools */
+static u64 explore_dma_mask = ~0ULL;
+static struct device explore_dev = { .name = "explore", .dma_mask = &explore_dma_mask };
+
+#define CFG_DMA(n, max)							\
+	{ .name = "explore", .nr_frames = (n), .max_frames = (max),		\
+	  .flags = LABYRINTH_POOL_DMA_MAP, .dma_dev = &explore_dev,		\
+	  .dma_dir = DMA_FROM_DEVICE }
+
 static const struct scenario scenarios[] = {
 	{
 		.name = "pairs-home-full",
@@ -1269,6 +1294,14 @@ static const struct scenario scenarios[] = {
 		.name = "growth-vs-grants",
 		.about = "every frame held; grants on both CPUs and an NMI while growth runs",
 		.bound = 2, .cpus = 2, .online = 2, .cfg = CFG(2, 8),
+		.setup = setup_hold_all, .kworker = true,
+		.actors = { { "cpu0", 0, pair, 1 }, { "cpu1", 1, grant_hold, 1 } },
+		.nmi = { "nmi0", 0, pair, 1 },
+	},
+	{
+		.name = "growth-dma-mapped",
+		.about = "a DMA-mapped pool grows under grants: each frame granted has its mapping",
+		.bound = 2, .cpus = 2, .online = 2, .cfg = CFG_DMA(2, 8),
 		.setup = setup_hold_all, .kworker = true,
 		.actors = { { "cpu0", 0, pair, 1 }, { "cpu1", 1, grant_hold, 1 } },
 		.nmi = { "nmi0", 0, pair, 1 },

@@ -10,8 +10,8 @@ Each mutation names the text it replaces; if the pool no longer contains
 that text exactly once, the mutation fails loudly instead of testing
 nothing.  Five are the findings of issue #10, two the fixes of its points 6
 and 7, one a control that only a scenario spanning two bitmap words can
-catch, and four undo the ordering and lifetime rules of issue #11's
-background wipe.
+catch, four undo the ordering and lifetime rules of issue #11's
+background wipe, and one the DMA mapping order of issue #13.
 """
 import sys
 
@@ -139,6 +139,23 @@ MUTATIONS = {
         [("""	irq_work_sync(&pool->wipe_kick);
 	cancel_delayed_work_sync(&pool->wipe_work);
 """, "")]),
+    # issue #13: a growth step's frames mapped only after grants can see them.
+    "dma-map-after-publish": (
+        "dma: a growth step maps its frames after publishing them",
+        [("""	if (!err)
+		err = labyrinth_dma_map_segment(pool, sg);
+	if (err) {
+		labyrinth_forget_frames(pool, sg);
+		labyrinth_release_segment(sg);
+	} else {
+		labyrinth_grow_publish(pool, seg, grown, step);
+	}""", """	if (err) {
+		labyrinth_forget_frames(pool, sg);
+		labyrinth_release_segment(sg);
+	} else {
+		labyrinth_grow_publish(pool, seg, grown, step);
+		labyrinth_dma_map_segment(pool, sg);
+	}""")]),
 }
 
 
