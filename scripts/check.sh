@@ -40,6 +40,8 @@ step "$top/scripts/boot-test.sh" 6.1
 step "$top/scripts/boot-test.sh" 5.10
 step "$top/scripts/boot-test.sh" 7.2
 step "$top/scripts/boot-test.sh" 7.2-rt
+step "$top/scripts/edu-test.sh" iommu
+step "$top/scripts/edu-test.sh" swiotlb
 for k in 6.12 6.1 5.10 7.2 7.2-rt; do
 	step "$top/scripts/dkms-test.sh" "$k"
 done

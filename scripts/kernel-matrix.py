@@ -12,7 +12,8 @@ import re
 import sys
 
 KERNELS = ["5.10", "6.1", "6.12", "7.2", "7.2-rt"]
-STAGES = ["W=1+sparse", "boot", "client", "DKMS", "torture", "debug boot", "KUnit", "bench"]
+STAGES = ["W=1+sparse", "boot", "client", "DKMS", "torture", "debug boot", "DMA/edu",
+          "KUnit", "bench"]
 
 # Debian kernel release -> the short name the scripts use.
 RELEASES = [
@@ -37,6 +38,7 @@ RULES = [
     (r"^debug-(6\.12) ", "debug boot", None),
     (r"^kunit-(?:plain|debug|kcsan) ", "KUnit", "6.12"),
     (r"^kunit-rt-debug-7\.2 ", "KUnit", "7.2-rt"),
+    (r"^edu-(?:iommu|swiotlb) ", "DMA/edu", "6.12"),
     (r"^bench smoke$", "bench", "6.12"),
     (r"^bench nolock smoke (\S+)$", "bench", None),
 ]
