@@ -166,5 +166,6 @@ echo
 rc=0
 python3 "$top/scripts/bench-report.py" "${report[@]}" || rc=$?
 [ "$smoke" = 1 ] || bash "$top/scripts/bench-nolock.sh" || rc=1
+[ "$smoke" = 1 ] || bash "$top/scripts/bench-dma.sh" || rc=1
 done_line=1
 exit "$rc"

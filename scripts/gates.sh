@@ -6,7 +6,8 @@
 #     torture module against Debian's 5.10 (bullseye), 6.1, 6.12, 7.2 and
 #     7.2-rt (sid) kernels (the foreign ones fetched by
 #     scripts/fetch-kernel.sh; 7.2 checked by sid's sparse, built by
-#     scripts/fetch-sparse.sh, as Debian 12's is too old for it);
+#     scripts/fetch-sparse.sh, as Debian 12's is too old for it), and of
+#     bench/nolock (7.2, 7.2-rt) and bench/dma (6.12);
 #   - checkpatch.pl --no-tree --strict on every source;
 #   - kernel-doc -none -Wall on the API header and every C source.
 set -euo pipefail
@@ -64,6 +65,24 @@ for k in 7.2 7.2-rt; do
 	gate "W=1 C=2 bench/nolock against Debian ${kver:-$k}" "$out" "warning:|error:|$no_sparse"
 done
 
+# The DMA benchmark (a PCI driver for QEMU's edu device) runs in 6.12 only.
+kver=$(distro_kver 6.12 || true)
+out=$cache/gate-w1-dma-6.12.out
+if [ -z "$kver" ] || [ ! -f "$cache/gate-6.12/Module.symvers" ]; then
+	echo "error: no labyrinth build for Debian 6.12" > "$out"
+else
+	rm -rf "$cache/gate-6.12/bench/dma"
+	mkdir -p "$cache/gate-6.12/bench/dma"
+	cp "$top/bench/dma/Kbuild" "$top/bench/dma/labyrinth_dma_bench.c" \
+		"$cache/gate-6.12/bench/dma/"
+	# shellcheck disable=SC2046 # make arguments, one word each
+	make -s -C "$(kernel_info "$kver" kdir)" M="$cache/gate-6.12/bench/dma" \
+		KBUILD_EXTRA_SYMBOLS="$cache/gate-6.12/Module.symvers" W=1 C=2 \
+		$(kernel_info "$kver" make || true) modules > "$out" 2>&1 ||
+		echo "error: build failed" >> "$out"
+fi
+gate "W=1 C=2 bench/dma against Debian ${kver:-6.12}" "$out" "warning:|error:|$no_sparse"
+
 # Stored result tables that the docs include must be what the report
 # script prints for the stored JSON beside them.
 for json in "$top"/bench/results/nolock/nolock-*.json; do
@@ -74,6 +93,19 @@ for json in "$top"/bench/results/nolock/nolock-*.json; do
 		echo "error: no ${report#"$top"/} for ${json#"$top"/}" > "$out"
 	else
 		python3 "$top/scripts/bench-nolock-report.py" --print "$json" |
+			diff - "$report" > "$out" 2>&1 || true
+	fi
+	gate "${report#"$top"/} is the report of ${json##*/}" "$out" '.'
+done
+for json in "$top"/bench/results/dma/dma-*.json; do
+	[ -e "$json" ] || continue
+	report=${json%.json}.txt
+	report=${report/\/dma-/\/report-}
+	out=$cache/gate-report.out
+	if [ ! -f "$report" ]; then
+		echo "error: no ${report#"$top"/} for ${json#"$top"/}" > "$out"
+	else
+		python3 "$top/scripts/bench-dma-report.py" --print "$json" |
 			diff - "$report" > "$out" 2>&1 || true
 	fi
 	gate "${report#"$top"/} is the report of ${json##*/}" "$out" '.'

@@ -27,6 +27,9 @@
 # lbt_edu_negative=fault then checks that a DMA after the pool's destroy
 # faults on the IOMMU, lbt_edu_negative=stale that rx frames read without
 # a sync for the CPU hold stale bytes under swiotlb=force.
+# lbt_mode=dmabench loads labyrinth and bench/dma's PCI driver, which
+# measures on QEMU's edu device in its probe (scripts/bench-dma.sh);
+# lbt_dmabench_args=a=1,b=2 are its parameters.
 #
 # PID 1 must never exit (the kernel would panic), so there is no `set -e`:
 # a failing step is reported and the script goes on to power off.
@@ -63,6 +66,7 @@ nolock_args=
 edu_frames=16
 edu_args=
 edu_negative=
+dmabench_args=
 # shellcheck disable=SC2013 # the command line is words, not lines
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -74,6 +78,7 @@ for arg in $(cat /proc/cmdline); do
 	lbt_edu_frames=*) edu_frames=${arg#lbt_edu_frames=} ;;
 	lbt_edu_args=*) edu_args=$(echo "${arg#lbt_edu_args=}" | tr ',' ' ') ;;
 	lbt_edu_negative=*) edu_negative=${arg#lbt_edu_negative=} ;;
+	lbt_dmabench_args=*) dmabench_args=$(echo "${arg#lbt_dmabench_args=}" | tr ',' ' ') ;;
 	esac
 done
 
@@ -675,6 +680,23 @@ run_edu() {
 	fi
 }
 
+# lbt_mode=dmabench: bench/dma's driver binds edu and measures in its
+# probe, printing LABYRINTH-DMA lines at KERN_NOTICE.
+run_dmabench() {
+	why=
+	new_dmesg > /dev/null
+	dmesg -n 6
+	# shellcheck disable=SC2086 # one word per module parameter
+	"$INSMOD" "$MOD/labyrinth_dma_bench.ko" $dmabench_args 2> "$ERR" ||
+		why="insmod labyrinth_dma_bench.ko: $(cat "$ERR")"
+	dmesg -n 5
+	new_dmesg | grep 'LABYRINTH-DMA-END' > /dev/null || why="$why; no LABYRINTH-DMA-END line"
+	rmmod labyrinth_dma_bench 2> "$ERR" || why="$why; rmmod: $(cat "$ERR")"
+	faults=$(grep -c "DMAR: \[DMA" "$DLOG")
+	[ "$faults" = 0 ] || why="$why; $faults DMAR faults"
+	verdict dmabench "${why#; }"
+}
+
 check_dmesg_clean() {
 	new_dmesg > /dev/null
 	bad=$(grep -E "WARNING:|BUG:|Call Trace" "$DLOG" | head -n 3 | tr '\n' '|')
@@ -717,6 +739,9 @@ elif [ "$mode" = torture ]; then
 elif [ "$mode" = edu ]; then
 	check_load "$pages" 0
 	run_edu
+elif [ "$mode" = dmabench ]; then
+	check_load "$pages" 0
+	run_dmabench
 else
 	check_load "$pages" $((pages * 2))
 	if [ -n "$full" ]; then
