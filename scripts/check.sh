@@ -52,6 +52,7 @@ for k in 6.1 5.10 7.2 7.2-rt; do
 done
 step "$top/scripts/bench.sh" --smoke
 step "$top/scripts/bench-nolock.sh" --smoke
+step "$top/scripts/bench-dma.sh" --smoke
 
 passed=$(grep -c '^PASS: ' "$results")
 failed=$(grep -c '^FAIL: ' "$results")

@@ -39,7 +39,7 @@ RULES = [
     (r"^kunit-(?:plain|debug|kcsan) ", "KUnit", "6.12"),
     (r"^kunit-rt-debug-7\.2 ", "KUnit", "7.2-rt"),
     (r"^edu-(?:iommu|swiotlb) ", "DMA/edu", "6.12"),
-    (r"^bench smoke$", "bench", "6.12"),
+    (r"^bench (?:dma )?smoke$", "bench", "6.12"),
     (r"^bench nolock smoke (\S+)$", "bench", None),
 ]
 
