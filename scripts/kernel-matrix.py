@@ -12,7 +12,7 @@ import re
 import sys
 
 KERNELS = ["5.10", "6.1", "6.12", "7.2", "7.2-rt"]
-STAGES = ["W=1+sparse", "boot", "client", "DKMS", "torture", "debug boot", "DMA/edu",
+STAGES = ["W=1+sparse", "DKMS", "boot", "client", "torture", "debug boot", "DMA/edu",
           "KUnit", "bench"]
 
 # Debian kernel release -> the short name the scripts use.
@@ -30,8 +30,8 @@ RULES = [
     (r"^gate W=1 C=2 bench/nolock against Debian (\S+)$", "W=1+sparse", "release"),
     (r"^gate in-tree-(6\.12)-\S+ W=1 C=2$", "W=1+sparse", None),
     (r"^gate in-tree-7\.2-rt-debug W=1 C=2$", "W=1+sparse", "7.2-rt"),
-    (r"^boot-dkms-(\S+) ", "DKMS", None),
-    (r"^boot-(\S+) client-", "client", None),
+    (r"^boot-(?:dkms-)?(\S+) client-", "client", None),
+    (r"^boot-dkms-(\S+) ", "boot", None),
     (r"^dkms add\+build \S+ for (\S+)$", "DKMS", "release"),
     (r"^boot-(\S+) ", "boot", None),
     (r"^torture-(\S+) ", "torture", None),
