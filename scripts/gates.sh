@@ -45,71 +45,57 @@ for k in 5.10 6.1 6.12 7.2 7.2-rt; do
 	gate "W=1 C=2 against Debian ${kver:-$k} headers" "$out" "warning:|error:|$no_sparse"
 done
 
-# The nolock peer benchmark builds only where alloc_pages_nolock() exists.
-for k in 7.2 7.2-rt; do
+# gate_bench_module <name> <kernel> [make args]: W=1 C=2 build of
+# bench/<name>/ against that kernel's labyrinth build from the loop above.
+gate_bench_module() {
+	local name=$1 k=$2 kver out dir
+	shift 2
+
 	kver=$(distro_kver "$k" || true)
-	out=$cache/gate-w1-nolock-$k.out
+	out=$cache/gate-w1-$name-$k.out
+	dir=$cache/gate-$k/bench/$name
 	if [ -z "$kver" ] || [ ! -f "$cache/gate-$k/Module.symvers" ]; then
 		echo "error: no labyrinth build for Debian $k" > "$out"
 	else
-		rm -rf "$cache/gate-$k/bench/nolock"
-		mkdir -p "$cache/gate-$k/bench/nolock"
-		cp "$top/bench/nolock/Kbuild" "$top/bench/nolock/labyrinth_nolock_bench.c" \
-			"$cache/gate-$k/bench/nolock/"
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		cp "$top/bench/$name/Kbuild" "$top/bench/$name"/*.c "$dir/"
 		# shellcheck disable=SC2046 # make arguments, one word each
-		make -s -C "$(kernel_info "$kver" kdir)" M="$cache/gate-$k/bench/nolock" \
-			KBUILD_EXTRA_SYMBOLS="$cache/gate-$k/Module.symvers" W=1 C=2 \
-			CHECK="$sparse_72" $(kernel_info "$kver" make || true) modules > "$out" 2>&1 ||
+		make -s -C "$(kernel_info "$kver" kdir)" M="$dir" \
+			KBUILD_EXTRA_SYMBOLS="$cache/gate-$k/Module.symvers" W=1 C=2 "$@" \
+			$(kernel_info "$kver" make || true) modules > "$out" 2>&1 ||
 			echo "error: build failed" >> "$out"
 	fi
-	gate "W=1 C=2 bench/nolock against Debian ${kver:-$k}" "$out" "warning:|error:|$no_sparse"
-done
+	gate "W=1 C=2 bench/$name against Debian ${kver:-$k}" "$out" "warning:|error:|$no_sparse"
+}
 
-# The DMA benchmark (a PCI driver for QEMU's edu device) runs in 6.12 only.
-kver=$(distro_kver 6.12 || true)
-out=$cache/gate-w1-dma-6.12.out
-if [ -z "$kver" ] || [ ! -f "$cache/gate-6.12/Module.symvers" ]; then
-	echo "error: no labyrinth build for Debian 6.12" > "$out"
-else
-	rm -rf "$cache/gate-6.12/bench/dma"
-	mkdir -p "$cache/gate-6.12/bench/dma"
-	cp "$top/bench/dma/Kbuild" "$top/bench/dma/labyrinth_dma_bench.c" \
-		"$cache/gate-6.12/bench/dma/"
-	# shellcheck disable=SC2046 # make arguments, one word each
-	make -s -C "$(kernel_info "$kver" kdir)" M="$cache/gate-6.12/bench/dma" \
-		KBUILD_EXTRA_SYMBOLS="$cache/gate-6.12/Module.symvers" W=1 C=2 \
-		$(kernel_info "$kver" make || true) modules > "$out" 2>&1 ||
-		echo "error: build failed" >> "$out"
-fi
-gate "W=1 C=2 bench/dma against Debian ${kver:-6.12}" "$out" "warning:|error:|$no_sparse"
+# The nolock peer benchmark builds only where alloc_pages_nolock() exists;
+# the DMA benchmark (a PCI driver for QEMU's edu device) runs in 6.12 only.
+for k in 7.2 7.2-rt; do
+	gate_bench_module nolock "$k" CHECK="$sparse_72"
+done
+gate_bench_module dma 6.12
 
-# Stored result tables that the docs include must be what the report
-# script prints for the stored JSON beside them.
-for json in "$top"/bench/results/nolock/nolock-*.json; do
-	report=${json%.json}.txt
-	report=${report/\/nolock-/\/report-}
-	out=$cache/gate-report.out
-	if [ ! -f "$report" ]; then
-		echo "error: no ${report#"$top"/} for ${json#"$top"/}" > "$out"
-	else
-		python3 "$top/scripts/bench-nolock-report.py" --print "$json" |
-			diff - "$report" > "$out" 2>&1 || true
-	fi
-	gate "${report#"$top"/} is the report of ${json##*/}" "$out" '.'
-done
-for json in "$top"/bench/results/dma/dma-*.json; do
-	[ -e "$json" ] || continue
-	report=${json%.json}.txt
-	report=${report/\/dma-/\/report-}
-	out=$cache/gate-report.out
-	if [ ! -f "$report" ]; then
-		echo "error: no ${report#"$top"/} for ${json#"$top"/}" > "$out"
-	else
-		python3 "$top/scripts/bench-dma-report.py" --print "$json" |
-			diff - "$report" > "$out" 2>&1 || true
-	fi
-	gate "${report#"$top"/} is the report of ${json##*/}" "$out" '.'
-done
+# gate_stored_reports <name>: each stored result table that the docs
+# include, bench/results/<name>/report-*.txt, must be what
+# scripts/bench-<name>-report.py prints for the JSON beside it.
+gate_stored_reports() {
+	local name=$1 json report out=$cache/gate-report.out
+
+	for json in "$top/bench/results/$name/$name"-*.json; do
+		report=${json%.json}.txt
+		report=${report/\/$name-/\/report-}
+		if [ ! -f "$report" ]; then
+			echo "error: no ${report#"$top"/} for ${json#"$top"/}" > "$out"
+		else
+			python3 "$top/scripts/bench-$name-report.py" --print "$json" |
+				diff - "$report" > "$out" 2>&1 || true
+		fi
+		gate "${report#"$top"/} is the report of ${json##*/}" "$out" '.'
+	done
+}
+gate_stored_reports nolock
+gate_stored_reports dma
 
 # modinfo: every field a user looks for, and the version DKMS installs.
 kver=$(distro_kver 6.12)
