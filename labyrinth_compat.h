@@ -8,6 +8,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/irq_work.h>
+#include <linux/kthread.h>
 #include <linux/preempt.h>
 #include <linux/timer.h>
 #include <linux/version.h>
@@ -15,6 +16,9 @@
 #ifdef LINUX_VERSION_MAJOR	/* 5.10 has none */
 #if LINUX_VERSION_MAJOR > 6 || (LINUX_VERSION_MAJOR == 6 && LINUX_VERSION_PATCHLEVEL >= 13)
 #define LABYRINTH_SINCE_6_13
+#endif
+#if LINUX_VERSION_MAJOR > 5 || LINUX_VERSION_PATCHLEVEL >= 16
+#define LABYRINTH_SINCE_5_16
 #endif
 #endif
 
@@ -71,6 +75,26 @@ static inline bool irq_work_is_pending(struct irq_work *work)
 #ifndef timer_container_of
 #define timer_container_of(var, callback_timer, field)	from_timer(var, callback_timer, field)
 #define timer_destroy_on_stack(timer)	destroy_timer_on_stack(timer)
+#endif
+
+/*
+ * kthread_create_on_cpu() is exported since 5.16 (with kthread_run_on_cpu());
+ * before, kthread_bind() does the binding, and unpark keeps it on a CPU
+ * that was online when the kthread was made.
+ */
+#ifndef LABYRINTH_SINCE_5_16
+static inline struct task_struct *
+labyrinth_kthread_create_on_cpu(int (*threadfn)(void *data), void *data,
+				unsigned int cpu, const char *namefmt)
+{
+	struct task_struct *p = kthread_create(threadfn, data, namefmt, cpu);
+
+	if (!IS_ERR(p))
+		kthread_bind(p, cpu);
+	return p;
+}
+
+#define kthread_create_on_cpu labyrinth_kthread_create_on_cpu
 #endif
 
 #endif /* _LABYRINTH_COMPAT_H */

@@ -4,7 +4,7 @@
  * frame's owner checked at every step.
  *
  * Sources, for every present CPU (online or not at the start):
- *   thread   a kthread kept on its CPU (and put back there after hotplug);
+ *   thread   a per-CPU kthread, parked while its CPU is offline;
  *            now and then it drains the whole pool, so that other sources
  *            meet an empty pool and steal from each other
  *   softirq  a tasklet, scheduled by the CPU's hrtimer
@@ -40,6 +40,7 @@
 
 #include <linux/atomic.h>
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -141,6 +142,7 @@ struct lt_source {
 	struct lt_held held[LT_HOLD_MAX];
 	struct lt_held *burst;		/* thread: room for every frame */
 	struct task_struct *task;	/* thread */
+	bool unparked;			/* thread: changed under the hotplug lock */
 	struct hrtimer timer;		/* hardirq */
 	bool timer_ready;		/* hardirq: @timer is set up */
 	unsigned int timer_cpu;		/* hardirq: CPU its timer last ran on */
@@ -191,6 +193,8 @@ struct lt_torture {
 	struct lt_duel duel;
 	struct task_struct *onoff;
 	unsigned int onoff_cycles;
+	int cpuhp_state;		/* > 0 while the kthreads follow hotplug */
+	struct hlist_node cpuhp_node;
 	struct list_head hog;
 	unsigned long hog_pages;
 	bool hogged;
@@ -682,7 +686,12 @@ static void lt_nmi_any(struct lt_source *s)
 	struct lt_torture *t = s->t;
 	unsigned int cpu = t->cpus[prandom_u32_state(&s->rnd) % t->nr_cpus];
 
-	cpus_read_lock();	/* never at a CPU that is going or gone */
+	/*
+	 * Never at a CPU that is going or gone.  Only a trylock: the hotplug
+	 * that holds the lock may be waiting for this kthread to park.
+	 */
+	if (!cpus_read_trylock())
+		return;
 	if (cpu_online(cpu))
 		lt_nmi_send(s, cpu, false);
 	cpus_read_unlock();
@@ -729,20 +738,15 @@ static void lt_soft_fn(struct tasklet_struct *tasklet)
 }
 
 /*
- * Back home after CPU hotplug: the kthread was moved off its CPU when the
- * CPU went offline, and the CPU's hrtimer migrated with it.  Once the CPU
- * is back, move the kthread back, and from there pin the hrtimer again.
+ * The CPU's hrtimer migrated away when the CPU went offline; the kthread,
+ * parked meanwhile, runs again only on its CPU, and pins the timer back.
  */
 static void lt_thread_home(struct lt_source *s)
 {
 	struct lt_source *hard = &s->t->src[LABYRINTH_TORTURE_HARDIRQ][s->home];
 
-	if (raw_smp_processor_id() != s->home) {
-		if (cpu_online(s->home))
-			set_cpus_allowed_ptr(current, cpumask_of(s->home));
-		return;
-	}
-	if (READ_ONCE(hard->timer_cpu) == s->home)
+	if (raw_smp_processor_id() != s->home ||
+	    READ_ONCE(hard->timer_cpu) == s->home)
 		return;
 	hrtimer_cancel(&hard->timer);
 	preempt_disable();
@@ -784,6 +788,10 @@ static int lt_thread_fn(void *data)
 	unsigned int r;
 
 	while (!kthread_should_stop()) {
+		if (kthread_should_park()) {
+			kthread_parkme();
+			continue;	/* unparked to stop, maybe on another CPU */
+		}
 		if (!(s->c.ops % 64))
 			lt_thread_home(s);
 		lt_step(s, s->home);
@@ -1090,15 +1098,20 @@ static int lt_setup_source(struct lt_torture *t, unsigned int ctx, unsigned int 
 		s->burst = kvcalloc(t->cap, sizeof(*s->burst), GFP_KERNEL);
 		if (!s->burst)
 			return -ENOMEM;
-		s->task = kthread_create(lt_thread_fn, s, "labyrinth_t/%u", cpu);
+		/*
+		 * Bound and parked, as smpboot does, and unparked by the
+		 * hotplug callbacks below.  An unbound kthread moved back
+		 * with set_cpus_allowed_ptr() while CPUs went and came hit
+		 * the WARN in affine_move_task() under 7.2's PREEMPT_RT.
+		 */
+		s->task = kthread_create_on_cpu(lt_thread_fn, s, cpu, "labyrinth_t/%u");
 		if (IS_ERR(s->task)) {
 			int err = PTR_ERR(s->task);
 
 			s->task = NULL;
 			return err;
 		}
-		/* fails for a CPU offline now: the kthread goes home later */
-		set_cpus_allowed_ptr(s->task, cpumask_of(cpu));
+		kthread_park(s->task);
 		break;
 	case LABYRINTH_TORTURE_HARDIRQ:
 		hrtimer_setup(&s->timer, lt_hard_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
@@ -1172,10 +1185,85 @@ static int lt_setup(struct lt_torture *t)
 	return 0;
 }
 
-static void lt_start(struct lt_torture *t)
+/*
+ * Park and unpark exactly once each (both WARN otherwise): s->unparked
+ * changes only under the CPU hotplug lock, read or write side.
+ */
+static void lt_thread_unpark(struct lt_source *s)
+{
+	if (s->task && !s->unparked) {
+		kthread_unpark(s->task);
+		s->unparked = true;
+	}
+}
+
+static int lt_cpu_online(unsigned int cpu, struct hlist_node *node)
+{
+	struct lt_torture *t = hlist_entry(node, struct lt_torture, cpuhp_node);
+
+	lt_thread_unpark(&t->src[LABYRINTH_TORTURE_THREAD][cpu]);
+	return 0;
+}
+
+static int lt_cpu_offline(unsigned int cpu, struct hlist_node *node)
+{
+	struct lt_torture *t = hlist_entry(node, struct lt_torture, cpuhp_node);
+	struct lt_source *s = &t->src[LABYRINTH_TORTURE_THREAD][cpu];
+
+	if (s->task && s->unparked) {
+		kthread_park(s->task);
+		s->unparked = false;
+	}
+	return 0;
+}
+
+/* Each CPU's kthread runs while the CPU is online, parked otherwise. */
+static int lt_start_threads(struct lt_torture *t)
 {
 	unsigned int i, cpu;
-	int err = 0;
+	int state, err;
+
+	state = cpuhp_setup_state_multi(CPUHP_AP_ONLINE_DYN, "labyrinth/torture:online",
+					lt_cpu_online, lt_cpu_offline);
+	if (state < 0)
+		return state;
+	/* the _cpuslocked variant is not exported: callbacks may come first */
+	err = cpuhp_state_add_instance_nocalls(state, &t->cpuhp_node);
+	if (err) {
+		cpuhp_remove_multi_state(state);
+		return err;
+	}
+	t->cpuhp_state = state;
+	cpus_read_lock();
+	for (i = 0; i < t->nr_cpus; i++) {
+		cpu = t->cpus[i];
+		if (cpu_online(cpu))
+			lt_thread_unpark(&t->src[LABYRINTH_TORTURE_THREAD][cpu]);
+	}
+	cpus_read_unlock();
+	return 0;
+}
+
+static void lt_stop_threads(struct lt_torture *t)
+{
+	struct lt_source *thread = t->src[LABYRINTH_TORTURE_THREAD];
+	unsigned int cpu;
+
+	if (t->cpuhp_state > 0) {
+		cpuhp_state_remove_instance_nocalls(t->cpuhp_state, &t->cpuhp_node);
+		cpuhp_remove_multi_state(t->cpuhp_state);
+		t->cpuhp_state = 0;
+	}
+	/* a parked kthread is unparked to stop, on another CPU if its own is gone */
+	for (cpu = 0; thread && cpu < nr_cpu_ids; cpu++)
+		if (thread[cpu].task)
+			kthread_stop(thread[cpu].task);
+}
+
+static int lt_start(struct lt_torture *t)
+{
+	unsigned int i, cpu;
+	int err;
 
 	if (t->cfg->nmi) {
 		WRITE_ONCE(lt_running, t);
@@ -1200,8 +1288,12 @@ static void lt_start(struct lt_torture *t)
 		}
 	}
 	cpus_read_unlock();
-	for (i = 0; i < t->nr_cpus; i++)
-		wake_up_process(t->src[LABYRINTH_TORTURE_THREAD][t->cpus[i]].task);
+	/* after the timers: a kthread pins its CPU's timer, see lt_thread_home() */
+	err = lt_start_threads(t);
+	if (err) {
+		pr_err("cannot follow CPU hotplug with the kthreads: %d\n", err);
+		return err;
+	}
 	if (t->cfg->onoff && t->nr_cpus > 1) {
 		t->onoff = kthread_run(lt_onoff_fn, t, "labyrinth_onoff");
 		if (IS_ERR(t->onoff)) {
@@ -1209,6 +1301,7 @@ static void lt_start(struct lt_torture *t)
 			t->onoff = NULL;
 		}
 	}
+	return 0;
 }
 
 /* Stop every source; afterwards nothing but the caller touches the frames. */
@@ -1216,16 +1309,13 @@ static void lt_stop(struct lt_torture *t)
 {
 	unsigned int cpu;
 
-	struct lt_source *thread = t->src[LABYRINTH_TORTURE_THREAD];
 	struct lt_source *hard = t->src[LABYRINTH_TORTURE_HARDIRQ];
 	struct lt_source *soft = t->src[LABYRINTH_TORTURE_SOFTIRQ];
 
 	WRITE_ONCE(t->stop, true);
 	if (t->onoff)
-		kthread_stop(t->onoff);
-	for (cpu = 0; thread && cpu < nr_cpu_ids; cpu++)
-		if (thread[cpu].task)
-			kthread_stop(thread[cpu].task);
+		kthread_stop(t->onoff);	/* leaves every CPU online */
+	lt_stop_threads(t);
 	/* the kthreads re-arm the timers, the timers schedule the tasklets */
 	for (cpu = 0; hard && cpu < nr_cpu_ids; cpu++)
 		if (hard[cpu].timer_ready)
@@ -1450,25 +1540,21 @@ int labyrinth_torture_run(const struct labyrinth_torture_config *config,
 	ret = lt_setup(t);
 	if (ret) {
 		pr_err("setup failed: %d\n", ret);
-		lt_stop(t);
-		lt_teardown(t);
-		kfree(t);
-		atomic_set(&lt_busy, 0);
-		return ret;
+		goto out_stop;
 	}
 	pr_info("start: %u s on %u present CPUs, pool of %u frames (cap %u), nmi=%d hog=%d onoff=%u ms, pages %s at grant\n",
 		config->duration, t->nr_cpus, config->nr_pages,
 		max(config->nr_pages, config->max_pages), config->nmi, config->hog,
 		config->onoff, t->zeroed ? "zeroed" : "not zeroed");
 	lt_reserve_check(t, 0);
-	lt_start(t);
+	ret = lt_start(t);
 
 	start = jiffies;
 	end = start + config->duration * HZ;
 	next_progress = start + config->progress * HZ;
 	next_duel = start;
 	hog_at = start + config->duration * HZ / 3;
-	while (time_before(jiffies, end)) {
+	while (!ret && time_before(jiffies, end)) {
 		if (time_after_eq(jiffies, next_duel)) {
 			lt_duel(t);
 			next_duel = jiffies + LT_DUEL_EVERY;
@@ -1490,8 +1576,16 @@ int labyrinth_torture_run(const struct labyrinth_torture_config *config,
 	lt_unhog(t);
 	lt_account(t);
 	lt_teardown(t);
-	ret = lt_faults(t) ? -EIO : 0;
+	if (!ret)
+		ret = lt_faults(t) ? -EIO : 0;
 	lt_summary(t, ret);
+	kfree(t);
+	atomic_set(&lt_busy, 0);
+	return ret;
+
+out_stop:
+	lt_stop(t);
+	lt_teardown(t);
 	kfree(t);
 	atomic_set(&lt_busy, 0);
 	return ret;
