@@ -8,7 +8,6 @@
 
 #include <linux/hrtimer.h>
 #include <linux/irq_work.h>
-#include <linux/kthread.h>
 #include <linux/preempt.h>
 #include <linux/timer.h>
 #include <linux/version.h>
@@ -83,6 +82,8 @@ static inline bool irq_work_is_pending(struct irq_work *work)
  * that was online when the kthread was made.
  */
 #ifndef LABYRINTH_SINCE_5_16
+#include <linux/kthread.h>
+
 static inline struct task_struct *
 labyrinth_kthread_create_on_cpu(int (*threadfn)(void *data), void *data,
 				unsigned int cpu, const char *namefmt)
