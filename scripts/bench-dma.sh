@@ -6,7 +6,7 @@
 # labyrinth.ko and bench/dma/labyrinth_dma_bench.ko against Debian's 6.12
 # kernel, boots it in QEMU (TCG, -smp 2, -m 1024, q35 with intel-iommu and
 # edu, intel_iommu=on iommu.strict=1, as scripts/edu-test.sh does) in
-# dmabench mode (scripts/guest-init.sh) and collects the module's
+# dmabench mode (scripts/guest/dmabench.sh) and collects the module's
 # LABYRINTH-DMA lines: grant + DMA address lookup + free per page, single
 # and 64 at a time, for labyrinth, page_pool, both with a sync for the
 # device, and alloc_page + dma_map_page + dma_unmap_page + free, all in one

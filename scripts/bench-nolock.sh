@@ -5,7 +5,7 @@
 # kernel (default: both sid 7.2 flavours, fetched by scripts/fetch-kernel.sh)
 # builds labyrinth.ko and bench/nolock/labyrinth_nolock_bench.ko, boots the
 # kernel's own vmlinuz in QEMU (TCG, -smp 2, -m 1024) in nolock mode
-# (scripts/guest-init.sh) and collects the module's LABYRINTH-NOLOCK lines:
+# (scripts/guest/nolock.sh) and collects the module's LABYRINTH-NOLOCK lines:
 # alloc_pages_nolock(), labyrinth, page_pool and alloc_page(GFP_ATOMIC),
 # pair cost in process, hardirq and NMI context and success rates, all in
 # one boot per kernel.  scripts/bench-nolock-report.py then writes

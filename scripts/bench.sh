@@ -3,7 +3,7 @@
 #
 # bench.sh [--smoke]: `make bench`.  Builds labyrinth.ko and
 # bench/labyrinth_bench.ko against Debian's 6.12 kernel, boots that kernel in
-# QEMU (TCG, -smp 2, -m 1024) in bench mode (scripts/guest-init.sh) and
+# QEMU (TCG, -smp 2, -m 1024) in bench mode (scripts/guest/bench.sh) and
 # collects the module's LABYRINTH-BENCH lines, then runs the native harness
 # (scripts/native.sh --full) when it exists, and writes
 #   bench/results/latest.json  machine, kernel, every record, native records

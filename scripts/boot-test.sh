@@ -4,7 +4,7 @@
 # boot-test.sh <6.12|6.1|5.10|7.2|7.2-rt>: build labyrinth.ko and the sample
 # client against a Debian distro kernel (5.10 from bullseye, 7.2 and its
 # PREEMPT_RT flavour from sid, through scripts/fetch-kernel.sh), boot that kernel in QEMU (TCG) with a busybox
-# initramfs, and run scripts/guest-init.sh's checks there: rejected
+# initramfs, and run the checks of scripts/guest/check.sh there: rejected
 # parameters leak nothing, a valid load, grants and frees from process and
 # hardirq context, a refused rmmod while in use, a clean unload, a clean
 # kernel log.  Modules are never loaded into this machine's own kernel.

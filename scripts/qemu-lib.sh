@@ -2,13 +2,14 @@
 # shellcheck shell=bash
 #
 # Shared by boot-test.sh and demo.sh: build labyrinth against a Debian distro
-# kernel, pack it with busybox and scripts/guest-init.sh into an initramfs,
-# boot that kernel in QEMU (TCG: KVM cannot run these guests here) and read
-# the guest's markers back from the serial log.  Source lib.sh first: it
+# kernel, pack it with busybox, scripts/guest-init.sh and the files of
+# scripts/guest/ it sources into an initramfs, boot that kernel in QEMU
+# (TCG: KVM cannot run these guests here) and read the guest's markers back
+# from the serial log.  Source lib.sh first: it
 # sets $top and $cache.
 # shellcheck disable=SC2154 # $top, $cache come from lib.sh
 #
-# Guest protocol (written by guest-init.sh, one marker per line):
+# Guest protocol (written by guest-init.sh and scripts/guest/, one marker a line):
 #   LABYRINTH-CHECK PASS <name>
 #   LABYRINTH-CHECK FAIL <name> <why>
 #   LABYRINTH-INFO <text>      something worth showing a human
@@ -65,7 +66,9 @@ qemu_add_binary() {
 }
 
 # qemu_initramfs <outfile> <ko>...: busybox with every applet as a symlink,
-# kmod's insmod, the guest init and the given modules under /modules.
+# kmod's insmod, the guest init (scripts/guest-init.sh as /init, the
+# scripts/guest/*.sh it sources under /guest) and the given modules under
+# /modules.
 # Built in a scratch directory and renamed into place so a half-written
 # image is never booted.  A subshell body, so the EXIT trap cleans up on
 # every way out.
@@ -75,7 +78,7 @@ qemu_initramfs() (
 	stage=$(mktemp -d "$cache/initramfs.XXXXXX")
 	trap 'rm -rf "$stage" "$out.tmp"' EXIT
 
-	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,modules}
+	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,modules,guest}
 	cp /bin/busybox "$stage/bin/busybox"
 	# Symlinks made on the host: the guest then needs no install step.
 	while read -r applet; do
@@ -90,6 +93,7 @@ qemu_initramfs() (
 	qemu_add_binary "$stage" "$(command -v kmod)"
 	ln -sf "$(command -v kmod)" "$stage/sbin/insmod"
 	install -m 0755 "$top/scripts/guest-init.sh" "$stage/init"
+	install -m 0644 "$top"/scripts/guest/*.sh "$stage/guest/"
 	cp "$@" "$stage/modules/"
 
 	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |

@@ -5,7 +5,7 @@
 # KERNEL=...`.  Builds labyrinth.ko and torture/labyrinth_torture.ko against
 # a Debian kernel (6.12 unless told: 6.1, or 5.10, 7.2 and 7.2-rt through
 # scripts/fetch-kernel.sh), boots that kernel in QEMU (TCG, -smp 2, -m 1024) in torture mode
-# (scripts/guest-init.sh): the torture module grants and frees from kthreads,
+# (scripts/guest/torture.sh): the torture module grants and frees from kthreads,
 # tasklets, hard hrtimers and NMIs on both CPUs for <seconds>, on a pool of
 # <pages> frames that may grow to 4 x <pages>; after a third of the run a
 # memory hog takes every free page it can get (hog=1), and all the while the
