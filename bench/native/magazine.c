@@ -86,9 +86,10 @@
  *   shipped variant does not, since its guard is a lock that a migrated
  *   task still holds correctly.
  *
- * The harness (bench.c --check --shape magazine --nmi) stands in SIGUSR1
- * for NMIs: the handler grants and frees on the CPU id of the thread it
- * interrupted, against an owner table and canaries.
+ * The harness (bench-native --check --shape magazine --nmi: check_stress.c
+ * and check_magazine.c) stands in SIGUSR1 for NMIs: the handler grants and
+ * frees on the CPU id of the thread it interrupted, against an owner table
+ * and canaries.
  */
 #define pr_fmt(fmt) "magazine: " fmt
 
