@@ -32,6 +32,8 @@ static const char *const shape_tag[] = {
 	[SHAPE_A] = "a",
 	[SHAPE_B] = "b",
 	[SHAPE_BL] = "b-local",
+	[SHAPE_PP] = "pp",
+	[SHAPE_FL] = "fl",
 };
 
 struct series {
@@ -72,12 +74,19 @@ static void pool_recreate(enum shape shape)
 		if (labyrinth_pool_destroy(pool))
 			die("labyrinth_pool_destroy failed\n");
 		pool = labyrinth_pool_create("bench", opt.frames);
+	} else if (shape == SHAPE_PP) {
+		pp_peer_destroy(ppeer);
+		ppeer = pp_peer_create(opt.frames, opt.threads);
+	} else if (shape == SHAPE_FL) {
+		fl_peer_destroy(flpeer);
+		flpeer = fl_peer_create(opt.frames, opt.threads);
 	} else {
 		if (mag_pool_destroy(mpool[shape]))
 			die("mag_pool_destroy failed\n");
 		mpool[shape] = mag_pool_create(opt.frames, shape == SHAPE_BL ? MAG_POOL_LOCAL : 0);
 	}
-	if (IS_ERR(pool) || IS_ERR(mpool[SHAPE_B]) || IS_ERR(mpool[SHAPE_BL]))
+	if (IS_ERR(pool) || IS_ERR(mpool[SHAPE_B]) || IS_ERR(mpool[SHAPE_BL]) || IS_ERR(ppeer) ||
+	    IS_ERR(flpeer))
 		die("pool create failed\n");
 }
 
@@ -86,7 +95,7 @@ static void one_round(struct series *s, int rep)
 	/* the hand-over scenarios pair threads up: an odd one out sits still */
 	bool pairs = s->job == JOB_CROSS || s->job == JOB_XFLOOR;
 	bool floor = s->job == JOB_FLOOR || s->job == JOB_XFLOOR;
-	bool bulk = s->job == JOB_BULK && s->shape != SHAPE_A;
+	bool bulk = s->job == JOB_BULK && (s->shape == SHAPE_B || s->shape == SHAPE_BL);
 	unsigned int i, active = pairs ? s->threads & ~1U : s->threads;
 	struct mag_stats before, after;
 	double ns = 0, tc = 0;
@@ -181,8 +190,20 @@ static void series_add(struct series *s, unsigned int *nr, enum job_kind job, en
 static bool pool_counters_ok(enum shape shape, unsigned long nulls, bool quiet)
 {
 	struct labyrinth_stats st;
+	struct peer_count pc;
 	struct mag_stats ms;
 
+	if (shape == SHAPE_PP || shape == SHAPE_FL) {
+		if (shape == SHAPE_PP)
+			pp_peer_count(ppeer, &pc);
+		else
+			fl_peer_count(flpeer, &pc);
+		if (pc.free == pc.total)
+			return true;
+		fprintf(stderr, "%s: %s holds %lu of its %lu frames after the runs\n", __func__,
+			shape_name[shape], pc.free, pc.total);
+		return false;
+	}
 	if (shape == SHAPE_A) {
 		labyrinth_pool_read_stats(pool, &st);
 		if (!quiet)
@@ -237,6 +258,10 @@ int run_bench(void)
 	mpool[SHAPE_BL] = mag_pool_create(opt.frames, MAG_POOL_LOCAL);
 	if (IS_ERR(mpool[SHAPE_B]) || IS_ERR(mpool[SHAPE_BL]))
 		die("mag_pool_create failed\n");
+	ppeer = pp_peer_create(opt.frames, opt.threads);
+	flpeer = fl_peer_create(opt.frames, opt.threads);
+	if (IS_ERR(ppeer) || IS_ERR(flpeer))
+		die("peer create failed\n");
 	xrings = aligned_alloc(SMP_CACHE_BYTES, (opt.threads / 2 + 1) * sizeof(*xrings));
 	if (!xrings)
 		die("out of memory\n");
@@ -256,7 +281,8 @@ int run_bench(void)
 			if (jobs[i] == JOB_CROSS && counts[t] < 2)
 				continue;
 			for (sh = 0; sh < NR_SHAPES; sh++)
-				series_add(series, &nr, jobs[i], sh, counts[t]);
+				if (jobs[i] != JOB_CROSS || shape_remote_free(sh))
+					series_add(series, &nr, jobs[i], sh, counts[t]);
 		}
 	}
 
@@ -297,6 +323,8 @@ int run_bench(void)
 	printf("shapes: labyrinth = a (bitmap is the free set), magazine = b (magazine.c),\n");
 	printf("magazine-local = b without stealing (strands frames); %s;\n",
 	       opt.fresh ? "a new pool every round" : "one pool per shape for all rounds");
+	printf("peers without an exclusivity check (peers.h): page_pool-like = pp (a pool per\n");
+	printf("thread: array cache + locked ring), freelist = fl (per-thread list, no cross);\n");
 	printf("load average at start %s\n\n", load);
 	printf("%-24s %7s %8s %8s %8s %8s %8s  %s\n", "scenario", "threads", "ns", "min",
 	       "max", "tsc", "x floor", "what");
@@ -323,6 +351,8 @@ int run_bench(void)
 	for (sh = 0; sh < NR_SHAPES; sh++)
 		if (!pool_counters_ok(sh, nulls[sh], opt.fresh))
 			ret = 1;
+	pp_peer_destroy(ppeer);
+	fl_peer_destroy(flpeer);
 	if (labyrinth_pool_destroy(pool) || mag_pool_destroy(mpool[SHAPE_B]) ||
 	    mag_pool_destroy(mpool[SHAPE_BL]) || lab_shim_pages_live || lab_shim_allocs_live) {
 		fprintf(stderr, "%s: destroy left %ld pages, %ld blocks\n", __func__,

@@ -10,6 +10,8 @@
 
 struct labyrinth_pool *pool;		/* shape a */
 struct mag_pool *mpool[NR_SHAPES];	/* shapes b and b-local */
+struct pp_peer *ppeer;
+struct fl_peer *flpeer;
 
 struct xring *xrings;
 
@@ -67,6 +69,10 @@ static __always_inline void *sh_alloc(enum shape s)
 {
 	if (s == SHAPE_A)
 		return labyrinth_pool_alloc(pool);
+	if (s == SHAPE_PP)
+		return pp_peer_alloc(ppeer);
+	if (s == SHAPE_FL)
+		return fl_peer_alloc(flpeer);
 	return mag_pool_alloc(mpool[s]);
 }
 
@@ -74,6 +80,10 @@ static __always_inline int sh_free(enum shape s, void *p)
 {
 	if (s == SHAPE_A)
 		return labyrinth_pool_free(pool, p);
+	if (s == SHAPE_PP)
+		return pp_peer_free(ppeer, p);
+	if (s == SHAPE_FL)
+		return fl_peer_free(flpeer, p);
 	return mag_pool_free(mpool[s], p);
 }
 
@@ -81,6 +91,10 @@ static __always_inline unsigned int sh_alloc_bulk(enum shape s, void **addrs, un
 {
 	if (s == SHAPE_A)
 		return labyrinth_pool_alloc_bulk(pool, addrs, nr);
+	if (s == SHAPE_PP)
+		return pp_peer_alloc_bulk(ppeer, addrs, nr);
+	if (s == SHAPE_FL)
+		return fl_peer_alloc_bulk(flpeer, addrs, nr);
 	return mag_pool_alloc_bulk(mpool[s], addrs, nr);
 }
 
@@ -88,6 +102,10 @@ static __always_inline int sh_free_bulk(enum shape s, void **addrs, unsigned int
 {
 	if (s == SHAPE_A)
 		return labyrinth_pool_free_bulk(pool, addrs, nr);
+	if (s == SHAPE_PP)
+		return pp_peer_free_bulk(ppeer, addrs, nr);
+	if (s == SHAPE_FL)
+		return fl_peer_free_bulk(flpeer, addrs, nr);
 	return mag_pool_free_bulk(mpool[s], addrs, nr);
 }
 
@@ -349,7 +367,7 @@ static __always_inline void timed(struct worker *w, enum job_kind job, enum shap
 			if (sh_free(s, ring[i]))
 				w->bad++;
 	/* alone, a drain that stops short stranded frames */
-	if (job == JOB_DRAIN && ctl.active == 1 && s != SHAPE_BL && w->drain_min != opt.frames)
+	if (job == JOB_DRAIN && ctl.active == 1 && shape_steals(s) && w->drain_min != opt.frames)
 		w->bad++;
 }
 
@@ -363,8 +381,14 @@ void run_timed(struct worker *w, enum job_kind job, enum shape s, unsigned long 
 	case SHAPE_B:
 		timed(w, job, SHAPE_B, pairs);
 		break;
-	default:
+	case SHAPE_BL:
 		timed(w, job, SHAPE_BL, pairs);
+		break;
+	case SHAPE_PP:
+		timed(w, job, SHAPE_PP, pairs);
+		break;
+	default:
+		timed(w, job, SHAPE_FL, pairs);
 		break;
 	}
 }

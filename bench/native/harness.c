@@ -66,6 +66,8 @@ const char *const shape_name[] = {
 	[SHAPE_A] = "labyrinth",
 	[SHAPE_B] = "magazine",
 	[SHAPE_BL] = "magazine-local",
+	[SHAPE_PP] = "page_pool-like",
+	[SHAPE_FL] = "freelist",
 };
 
 struct bench_opts opt = {
@@ -293,10 +295,10 @@ int main(int argc, char **argv)
 			opt.poison = 0;
 			break;
 		case 'h':
-			for (opt.shape = 0; opt.shape < NR_SHAPES; opt.shape++)
+			for (opt.shape = 0; opt.shape < SHAPE_CHECKED; opt.shape++)
 				if (!strcmp(optarg, shape_name[opt.shape]))
 					break;
-			if (opt.shape == NR_SHAPES)
+			if (opt.shape == SHAPE_CHECKED)
 				print_usage();
 			break;
 		case 'I':

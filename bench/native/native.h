@@ -41,6 +41,7 @@
 #include <signal.h>
 #include "labyrinth_internal.h"
 #include "magazine.h"
+#include "peers.h"
 
 #define MAX_THREADS	256
 #define BULK		64
@@ -58,7 +59,24 @@ enum job_kind {
 	NR_TIMED, JOB_CHECK = NR_TIMED
 };
 
-enum shape { SHAPE_A, SHAPE_B, SHAPE_BL, NR_SHAPES };
+/*
+ * The pools measured: labyrinth (a), the magazine prototype (b, b-local,
+ * ../experiments/magazine) and the peers without an exclusivity check
+ * (peers.h).  SHAPE_CHECKED ends the shapes the --check mode knows.
+ */
+enum shape { SHAPE_A, SHAPE_B, SHAPE_BL, SHAPE_PP, SHAPE_FL, NR_SHAPES };
+#define SHAPE_CHECKED	SHAPE_PP
+
+/* Can one thread reach every frame (steal), and may a frame be freed on another? */
+static inline bool shape_steals(enum shape s)
+{
+	return s == SHAPE_A || s == SHAPE_B;
+}
+
+static inline bool shape_remote_free(enum shape s)
+{
+	return s != SHAPE_FL;
+}
 
 extern const char *const shape_name[];
 
@@ -134,6 +152,8 @@ extern struct bench_ctl ctl;
 
 extern struct labyrinth_pool *pool;		/* shape a */
 extern struct mag_pool *mpool[NR_SHAPES];	/* shapes b and b-local */
+extern struct pp_peer *ppeer;			/* page_pool-like */
+extern struct fl_peer *flpeer;			/* freelist */
 
 /*
  * A single-producer, single-consumer ring from thread 2k to thread 2k+1.
