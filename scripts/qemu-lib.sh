@@ -40,7 +40,9 @@ qemu_build() {
 
 # qemu_build_bench <kver> <outdir>: bench/labyrinth_bench.ko against the
 # distro headers and the labyrinth.ko that qemu_build left in <outdir>,
-# built in <outdir>/bench so that its "../labyrinth.h" resolves.
+# built in <outdir>/bench so that its "../labyrinth.h" resolves.  Every
+# bench/*.[ch] is copied, so that a file bench/Kbuild gains needs no change
+# here.
 qemu_build_bench() {
 	local kver=$1 out=$2 kdir=/lib/modules/$1/build
 
@@ -48,7 +50,7 @@ qemu_build_bench() {
 	# a rebuilt labyrinth.ko changes without touching the bench's sources.
 	rm -rf "$out/bench"
 	mkdir -p "$out/bench"
-	rsync -a "$top/bench/Kbuild" "$top/bench/labyrinth_bench.c" "$out/bench/"
+	rsync -a "$top/bench/Kbuild" "$top"/bench/*.[ch] "$out/bench/"
 	make -s -C "$kdir" M="$out/bench" KBUILD_EXTRA_SYMBOLS="$out/Module.symvers" \
 		W=1 modules 2>&1 | { grep -v '^Skipping BTF generation' || true; }
 	[ "${PIPESTATUS[0]}" = 0 ] && [ -f "$out/bench/labyrinth_bench.ko" ]
