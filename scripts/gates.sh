@@ -46,27 +46,33 @@ for k in 5.10 6.1 6.12 7.2 7.2-rt; do
 done
 
 # gate_bench_module <name> <kernel> [make args]: W=1 C=2 build of
-# bench/<name>/ against that kernel's labyrinth build from the loop above.
+# bench/<name>/ (bench/ itself for "main", built one level up, as its
+# sources include ../labyrinth.h) against that kernel's labyrinth build
+# from the loop above.
 gate_bench_module() {
-	local name=$1 k=$2 kver out dir
+	local name=$1 k=$2 kver out dir src=$top/bench/$1
 	shift 2
 
 	kver=$(distro_kver "$k" || true)
 	out=$cache/gate-w1-$name-$k.out
 	dir=$cache/gate-$k/bench/$name
+	if [ "$name" = main ]; then
+		src=$top/bench
+		dir=$cache/gate-$k/bench-main
+	fi
 	if [ -z "$kver" ] || [ ! -f "$cache/gate-$k/Module.symvers" ]; then
 		echo "error: no labyrinth build for Debian $k" > "$out"
 	else
 		rm -rf "$dir"
 		mkdir -p "$dir"
-		cp "$top/bench/$name/Kbuild" "$top/bench/$name"/*.c "$dir/"
+		cp "$src/Kbuild" "$src"/*.[ch] "$dir/"
 		# shellcheck disable=SC2046 # make arguments, one word each
 		make -s -C "$(kernel_info "$kver" kdir)" M="$dir" \
 			KBUILD_EXTRA_SYMBOLS="$cache/gate-$k/Module.symvers" W=1 C=2 "$@" \
 			$(kernel_info "$kver" make || true) modules > "$out" 2>&1 ||
 			echo "error: build failed" >> "$out"
 	fi
-	gate "W=1 C=2 bench/$name against Debian ${kver:-$k}" "$out" "warning:|error:|$no_sparse"
+	gate "W=1 C=2 ${src#"$top"/} against Debian ${kver:-$k}" "$out" "warning:|error:|$no_sparse"
 }
 
 # The nolock peer benchmark builds only where alloc_pages_nolock() exists;
@@ -75,6 +81,8 @@ for k in 7.2 7.2-rt; do
 	gate_bench_module nolock "$k" CHECK="$sparse_72"
 done
 gate_bench_module dma 6.12
+# the main benchmark needs page_pool's and objpool's 6.12 API
+gate_bench_module main 6.12
 
 # gate_stored_reports <name>: each stored result table that the docs
 # include, bench/results/<name>/report-*.txt, must be what
