@@ -105,6 +105,21 @@ gate_stored_reports() {
 gate_stored_reports nolock
 gate_stored_reports dma
 
+# Every figure in the docs comes from a stored result through a generator
+# (scripts/docs-figures.py): one PASS or FAIL line per README and RST file.
+docs_out=$cache/gate-docs.out
+python3 "$top/scripts/docs-figures.py" > "$docs_out" 2>&1 || true
+if ! grep -q '^PASS: docs ' "$docs_out"; then
+	fail "gate docs figures (scripts/docs-figures.py printed no verdict: $docs_out)"
+	rc=1
+fi
+while read -r line; do
+	case "$line" in
+	"PASS: docs "*) pass "gate ${line#PASS: }" ;;
+	"FAIL: docs "*) fail "gate ${line#FAIL: }"; rc=1 ;;
+	esac
+done < "$docs_out"
+
 # modinfo: every field a user looks for, and the version DKMS installs.
 kver=$(distro_kver 6.12)
 info=$(modinfo "$cache/gate-6.12/labyrinth.ko" 2>&1)
