@@ -8,12 +8,10 @@ include that output).  With --smoke, exactly one line:
 "PASS: bench dma smoke" or "FAIL: bench dma smoke (why)".
 Guest times are emulated (QEMU TCG): only the ratios are worth quoting."""
 
-import argparse
-import datetime
-import json
-import os
-import re
 import sys
+
+from guestreport import collect_runs, fmt_ratio, parse_args, print_stored, run_problems, \
+    write_result
 
 KINDS = ["single", "bulk64"]
 KIND_HEAD = {"single": "single", "bulk64": "bulk-64"}
@@ -25,48 +23,6 @@ WHAT = {
     "page_pool_sync": "+ PP_FLAG_DMA_SYNC_DEV",
     "map_page": "alloc_page + dma_map/unmap_page",
 }
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LINE = re.compile(r"LABYRINTH-DMA(-INFO|-END)? (\{.*\})\s*$")
-SPLAT = re.compile(r"WARNING:|BUG:|Oops|Kernel panic|Call Trace|sleeping function called"
-                   r"|possible (recursive|circular) locking|lockdep")
-DMAR_FAULT = re.compile(r"DMAR: \[DMA|DMAR: DRHD: handling fault")
-
-
-def parse_log(path):
-    """The module's lines (not the end-of-run dmesg copy), splats, DMAR faults."""
-    info, end, recs, splats, faults, cmdline, guest = None, None, [], [], [], None, []
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if DMAR_FAULT.search(line):
-                # the same fault on the console and in the dmesg copy: once
-                fault = re.sub(r"^(dmesg\| )?(\[[^]]*\] )?", "", line).strip()
-                if fault not in faults:
-                    faults.append(fault)
-            if line.startswith("dmesg| "):
-                m = re.search(r"Command line: (.*)", line)
-                if m:
-                    cmdline = m.group(1)
-                continue
-            if SPLAT.search(line):
-                splats.append(line.strip())
-            if "LABYRINTH-CHECK" in line or line.startswith("LABYRINTH-DONE"):
-                guest.append(line[line.index("LABYRINTH-"):])
-            m = LINE.search(line)
-            if not m:
-                continue
-            try:
-                obj = json.loads(m.group(2))
-            except ValueError:
-                splats.append("unparsable: " + line.strip())
-                continue
-            if m.group(1) == "-INFO":
-                info = obj
-            elif m.group(1) == "-END":
-                end = obj
-            else:
-                recs.append(obj)
-    return info, end, recs, splats, faults, cmdline, guest
 
 
 def find(recs, kind, peer):
@@ -96,26 +52,14 @@ def ratios(recs):
     return out
 
 
-def problems_of(run, splats, faults, guest):
-    if run["why"]:
-        return [run["why"]]
+def problems_of(run, log):
     info, end, recs = run["info"], run["end"], run["records"]
-    why = []
-    if not any(g == "LABYRINTH-DONE" for g in guest):
-        why.append("guest did not finish (qemu status %s)" % run["rc"])
-    why += ["guest check failed: " + g for g in guest if g.startswith("LABYRINTH-CHECK FAIL")]
-    if info is None:
-        why.append("no LABYRINTH-DMA-INFO line (did the driver bind edu?)")
-    elif info.get("domain") not in ("DMA", "DMA-FQ"):
+    why = run_problems(run, log, "DMA", " (did the driver bind edu?)")
+    if info is not None and info.get("domain") not in ("DMA", "DMA-FQ"):
         why.append("edu is not behind a translating IOMMU (domain %s)" % info.get("domain"))
-    if end is None:
-        why.append("no LABYRINTH-DMA-END line")
-    else:
-        if end.get("failed"):
-            why.append("module counted %d failed results" % end["failed"])
-        if end.get("setup_bad") or not end.get("setup_checked"):
-            why.append("setup checks: %s bad of %s frames"
-                       % (end.get("setup_bad"), end.get("setup_checked")))
+    if end is not None and (end.get("setup_bad") or not end.get("setup_checked")):
+        why.append("setup checks: %s bad of %s frames"
+                   % (end.get("setup_bad"), end.get("setup_checked")))
     for kind in KINDS:
         for peer in PEERS:
             r = find(recs, kind, peer)
@@ -131,19 +75,11 @@ def problems_of(run, splats, faults, guest):
                            % (peer, kind, r["bad"], r.get("checked", 0)))
             if peer != "map_page" and not r.get("checked"):
                 why.append("%s %s: no address checked" % (peer, kind))
-    if faults:
-        why.append("DMAR fault: " + faults[0][:160])
-    if splats:
-        why.append("kernel splat: " + splats[0][:160])
+    if log.faults:
+        why.append("DMAR fault: " + log.faults[0][:160])
+    if log.splats:
+        why.append("kernel splat: " + log.splats[0][:160])
     return why
-
-
-def fmt_ratio(v):
-    ratio, note = v
-    if ratio is None:
-        return note
-    s = "%.2f" % ratio if ratio < 10 else "%.1f" % ratio
-    return s + (" (%s)" % note if note else "")
 
 
 def table(run):
@@ -177,78 +113,19 @@ def table(run):
     return "\n".join(r.rstrip() for r in rows)
 
 
-def print_stored(path):
-    """The table of a stored result file, as the run printed it."""
-    with open(path) as f:
-        doc = json.load(f)
-    print("%s: commit %s%s, %s, QEMU %s" % (os.path.relpath(os.path.abspath(path), TOP),
-                                          doc["commit"][:12],
-                                          " (dirty tree)" if doc["dirty"] else "",
-                                          doc["date"], doc["qemu"]))
-    for run in doc["runs"]:
-        run["ratios"] = {k: {p: (v["ratio"], v["note"]) for p, v in row.items()}
-                         for k, row in run["ratios"].items()}
-        if run["records"]:
-            print()
-            print(table(run))
-    return 0
-
-
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--print":
-        return print_stored(sys.argv[2])
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--run", action="append", default=[],
-                    help="kernel|kver|log|qemu status|why it did not run|kernel command line")
-    ap.add_argument("--commit", required=True)
-    ap.add_argument("--dirty", type=int, default=0)
-    ap.add_argument("--json", required=True)
-    ap.add_argument("--qemu", default="")
-    ap.add_argument("--loadavg", default="")
-    ap.add_argument("--smoke", action="store_true")
-    a = ap.parse_args()
-
-    runs, failed = [], False
-    for spec in a.run:
-        kernel, kver, log, rc, why, cmdline, boot = (spec.split("|", 6) + [""] * 7)[:7]
-        run = {"kernel": kernel, "kver": kver, "log": log, "rc": rc, "why": why,
-               "qemu": (a.qemu + " " + boot).strip() if boot else "",
-               "cmdline": cmdline, "info": None, "end": None, "records": [],
-               "dmar_faults": 0}
-        splats, faults, guest = [], [], []
-        if log and os.path.exists(log):
-            info, end, recs, splats, faults, kcmd, guest = parse_log(log)
-            run.update(info=info, end=end, records=recs, dmar_faults=len(faults))
-            run["cmdline"] = kcmd or cmdline
-        run["problems"] = problems_of(run, splats, faults, guest)
-        run["ratios"] = ratios(run["records"])
-        run["log"] = os.path.relpath(log, TOP) if log else ""
-        runs.append(run)
-        failed = failed or bool(run["problems"])
-    if not runs:
-        failed = True
-
-    doc = {
-        "what": "grant + DMA address lookup + free: a DMA-mapped labyrinth pool beside "
-                "page_pool with PP_FLAG_DMA_MAP on QEMU's edu device behind intel-iommu",
-        "commit": a.commit, "dirty": bool(a.dirty), "smoke": a.smoke,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "host_loadavg": a.loadavg, "qemu": a.qemu,
-        "note": "guest ns are emulated under QEMU TCG: compare ratios within one boot only. "
-                "page_pool has no bulk allocation for its users in 6.12: its bulk-64 is 64 "
-                "page_pool_alloc_pages() and 64 direct recycles. map_page maps and unmaps "
-                "through the IOMMU for every page (iommu.strict=1: every unmap flushes the "
-                "IOTLB).",
-        "runs": [dict(r) for r in runs],
-    }
-    for r in doc["runs"]:
-        r["ratios"] = {k: {p: {"ratio": None if v[0] is None else round(v[0], 3), "note": v[1]}
-                           for p, v in row.items()} for k, row in r["ratios"].items()}
-    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-    with open(a.json + ".tmp", "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    os.replace(a.json + ".tmp", a.json)
+        return print_stored(sys.argv[2], table)
+    a = parse_args()
+    runs = collect_runs(a, "DMA", problems_of, ratios)
+    failed = not runs or any(run["problems"] for run in runs)
+    write_result(a, "grant + DMA address lookup + free: a DMA-mapped labyrinth pool beside "
+                 "page_pool with PP_FLAG_DMA_MAP on QEMU's edu device behind intel-iommu",
+                 "guest ns are emulated under QEMU TCG: compare ratios within one boot only. "
+                 "page_pool has no bulk allocation for its users in 6.12: its bulk-64 is 64 "
+                 "page_pool_alloc_pages() and 64 direct recycles. map_page maps and unmaps "
+                 "through the IOMMU for every page (iommu.strict=1: every unmap flushes the "
+                 "IOTLB).", runs)
 
     for run in runs:
         if run["records"]:

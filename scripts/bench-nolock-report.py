@@ -7,52 +7,14 @@ stored result file again (the docs include that output).  With --smoke, one line
 "PASS: bench nolock smoke <kernel>" or "FAIL: bench nolock smoke <kernel> (why)".
 Guest times are emulated (QEMU TCG): only the ratios are worth quoting."""
 
-import argparse
-import datetime
-import json
-import os
-import re
 import sys
+
+from guestreport import collect_runs, fmt_ratio, parse_args, print_stored, run_problems, \
+    write_result
 
 CTXS = ["process", "hardirq", "nmi"]
 PEERS = ["labyrinth", "nolock", "page_pool", "alloc_page", "clear_page"]
 PRESSURE = ["labyrinth", "nolock", "page_pool", "alloc_page"]
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LINE = re.compile(r"LABYRINTH-NOLOCK(-INFO|-END)? (\{.*\})\s*$")
-SPLAT = re.compile(r"WARNING:|BUG:|Oops|Kernel panic|Call Trace|sleeping function called"
-                   r"|possible (recursive|circular) locking|lockdep|Uhhuh\. NMI")
-
-
-def parse_log(path):
-    """The module's lines (not the end-of-run dmesg copy) and any splat."""
-    info, end, recs, splats, cmdline, guest = None, None, [], [], None, []
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("dmesg| "):
-                m = re.search(r"Command line: (.*)", line)
-                if m:
-                    cmdline = m.group(1)
-                continue
-            if SPLAT.search(line):
-                splats.append(line.strip())
-            if "LABYRINTH-CHECK" in line or line.startswith("LABYRINTH-DONE"):
-                guest.append(line[line.index("LABYRINTH-"):])
-            m = LINE.search(line)
-            if not m:
-                continue
-            try:
-                obj = json.loads(m.group(2))
-            except ValueError:
-                splats.append("unparsable: " + line.strip())
-                continue
-            if m.group(1) == "-INFO":
-                info = obj
-            elif m.group(1) == "-END":
-                end = obj
-            else:
-                recs.append(obj)
-    return info, end, recs, splats, cmdline, guest
 
 
 def find(recs, kind, peer, ctx=None):
@@ -85,19 +47,9 @@ def ratios(recs):
     return out
 
 
-def problems_of(run, info, end, recs, splats, guest):
-    why = []
-    if run["why"]:
-        return [run["why"]]
-    if not any(g == "LABYRINTH-DONE" for g in guest):
-        why.append("guest did not finish (qemu status %s)" % run["rc"])
-    why += ["guest check failed: " + g for g in guest if g.startswith("LABYRINTH-CHECK FAIL")]
-    if info is None:
-        why.append("no LABYRINTH-NOLOCK-INFO line")
-    if end is None:
-        why.append("no LABYRINTH-NOLOCK-END line")
-    elif end.get("failed"):
-        why.append("module counted %d failed results" % end["failed"])
+def problems_of(run, log):
+    info, recs = run["info"], run["records"]
+    why = run_problems(run, log, "NOLOCK")
     for ctx in CTXS:
         for peer in PEERS:
             r = find(recs, "pair", peer, ctx)
@@ -120,17 +72,9 @@ def problems_of(run, info, end, recs, splats, guest):
         elif peer == "labyrinth" and r.get("ok", 0) < min(r.get("n", 0), pool):
             why.append("labyrinth granted %d under pressure, below its pool of %d"
                        % (r.get("ok", 0), pool))
-    if splats:
-        why.append("kernel splat: " + splats[0][:160])
+    if log.splats:
+        why.append("kernel splat: " + log.splats[0][:160])
     return why
-
-
-def fmt_ratio(v):
-    ratio, note = v
-    if ratio is None:
-        return note
-    s = "%.2f" % ratio if ratio < 10 else "%.1f" % ratio
-    return s + (" (%s)" % note if note else "")
 
 
 def kn(r):
@@ -167,75 +111,19 @@ def table(run):
     return "\n".join(r.rstrip() for r in rows)
 
 
-def print_stored(path):
-    """The tables of a stored result file, as the run printed them."""
-    with open(path) as f:
-        doc = json.load(f)
-    print("%s: commit %s%s, %s, QEMU %s" % (os.path.relpath(os.path.abspath(path), TOP),
-                                          doc["commit"][:12],
-                                          " (dirty tree)" if doc["dirty"] else "",
-                                          doc["date"], doc["qemu"]))
-    for run in doc["runs"]:
-        run["ratios"] = {c: {p: (v["ratio"], v["note"]) for p, v in row.items()}
-                         for c, row in run["ratios"].items()}
-        if run["records"]:
-            print()
-            print(table(run))
-    return 0
-
-
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--print":
-        return print_stored(sys.argv[2])
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--run", action="append", default=[],
-                    help="kernel|kver|log|qemu status|why it did not run|kernel command line")
-    ap.add_argument("--commit", required=True)
-    ap.add_argument("--dirty", type=int, default=0)
-    ap.add_argument("--json", required=True)
-    ap.add_argument("--qemu", default="")
-    ap.add_argument("--loadavg", default="")
-    ap.add_argument("--smoke", action="store_true")
-    a = ap.parse_args()
-
-    runs, failed = [], False
-    for spec in a.run:
-        kernel, kver, log, rc, why, cmdline, boot = (spec.split("|", 6) + [""] * 7)[:7]
-        run = {"kernel": kernel, "kver": kver, "log": log, "rc": rc, "why": why,
-               "qemu": (a.qemu + " " + boot).strip() if boot else "",
-               "cmdline": cmdline, "info": None, "end": None, "records": []}
-        splats, guest = [], []
-        if log and os.path.exists(log):
-            info, end, recs, splats, kcmd, guest = parse_log(log)
-            run.update(info=info, end=end, records=recs)
-            run["cmdline"] = kcmd or cmdline
-        run["problems"] = problems_of(run, run["info"], run["end"], run["records"], splats, guest)
-        run["ratios"] = ratios(run["records"])
-        run["log"] = os.path.relpath(log, TOP) if log else ""
-        runs.append(run)
-        failed = failed or bool(run["problems"])
-
-    doc = {
-        "what": "alloc_pages_nolock() beside labyrinth, page_pool and alloc_page(GFP_ATOMIC)",
-        "commit": a.commit, "dirty": bool(a.dirty), "smoke": a.smoke,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "host_loadavg": a.loadavg, "qemu": a.qemu,
-        "note": "guest ns are emulated under QEMU TCG: compare ratios within one boot only. "
-                "nolock's NMI figure (and its hardirq figure on PREEMPT_RT) is allocation "
-                "only: free_pages_nolock() is not exported, so those pages are freed in "
-                "process context after the stretch; labyrinth's figure is a full pair "
-                "everywhere. alloc_pages_nolock() zeroes every page; the boots run with "
-                "init_on_alloc=0 so no other peer does (clear_page is the reference).",
-        "runs": [{k: v for k, v in r.items()} for r in runs],
-    }
-    for r in doc["runs"]:
-        r["ratios"] = {c: {p: {"ratio": None if v[0] is None else round(v[0], 3), "note": v[1]}
-                           for p, v in row.items()} for c, row in r["ratios"].items()}
-    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-    with open(a.json + ".tmp", "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    os.replace(a.json + ".tmp", a.json)
+        return print_stored(sys.argv[2], table)
+    a = parse_args()
+    runs = collect_runs(a, "NOLOCK", problems_of, ratios)
+    failed = any(run["problems"] for run in runs)
+    write_result(a, "alloc_pages_nolock() beside labyrinth, page_pool and alloc_page(GFP_ATOMIC)",
+                 "guest ns are emulated under QEMU TCG: compare ratios within one boot only. "
+                 "nolock's NMI figure (and its hardirq figure on PREEMPT_RT) is allocation "
+                 "only: free_pages_nolock() is not exported, so those pages are freed in "
+                 "process context after the stretch; labyrinth's figure is a full pair "
+                 "everywhere. alloc_pages_nolock() zeroes every page; the boots run with "
+                 "init_on_alloc=0 so no other peer does (clear_page is the reference).", runs)
 
     for run in runs:
         if run["records"]:
