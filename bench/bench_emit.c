@@ -2,8 +2,9 @@
 /*
  * Results and output of labyrinth_bench.ko: each allocator's result in
  * the scenario being run (bench_res[]), and the lines that print it, one
- * LABYRINTH-BENCH JSON object per result with its ratio to the labyrinth
- * default pool, and the LABYRINTH-BENCH-INFO line that describes the boot.
+ * LABYRINTH-BENCH JSON object per result with its ratio to labyrinth_pool
+ * (a labyrinth pool of the bench's own, the baseline), and the
+ * LABYRINTH-BENCH-INFO line that describes the boot.
  * Only the main thread prints, into one line buffer.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -97,45 +98,64 @@ static void bl_fix(struct bench_line *l, const char *key, u64 milli)
 	bl_add(l, ",\"%s\":%llu.%03u", key, whole, rem);
 }
 
-static void bl_ratio(struct bench_line *l, const char *key, u64 x, u64 lab)
+static void bl_ratio(struct bench_line *l, const char *key, u64 x, u64 base)
 {
-	if (lab)
-		bl_fix(l, key, div64_u64(x * 1000, lab));
+	if (base)
+		bl_fix(l, key, div64_u64(x * 1000, base));
 	else
 		bl_add(l, ",\"%s\":null", key);
 }
 
 /*
- * Every allocator's runs are interleaved with labyrinth's, so run r of both
+ * Every allocator's runs are interleaved with the baseline's (labyrinth_pool),
+ * so run r of both
  * saw the same state of the machine (host load included, under emulation):
  * the ratio is the median of the per-run ratios, with their min and max.
  */
 static void bench_paired_ratio(struct bench_line *l, const struct bench_result *r,
-			       const struct bench_result *lab)
+			       const struct bench_result *base)
 {
 	u64 q[BENCH_MAX_RUNS];
 	struct bench_spread s;
 	unsigned int i;
 
 	for (i = 0; i < r->nruns; i++)
-		q[i] = lab->runv[i] ? div64_u64(r->runv[i] * 1000, lab->runv[i]) : 0;
+		q[i] = base->runv[i] ? div64_u64(r->runv[i] * 1000, base->runv[i]) : 0;
 	bench_spread_of(q, r->nruns, &s);
 	bl_fix(l, "ratio", s.med);
 	bl_fix(l, "ratio_min", s.min);
 	bl_fix(l, "ratio_max", s.max);
 }
 
+/*
+ * What a scenario checked, printed with failed results too: d's remote
+ * frees, g's exhaustion of the page allocator.
+ */
+static void bench_emit_checked(struct bench_line *l, const struct bench_scn *scn,
+			       const struct bench_result *r)
+{
+	if (scn->id == 'd' && r->remote_expected)
+		bl_add(l, ",\"remote_frees\":%llu,\"remote_frees_expected\":%llu",
+		       r->remote_frees, r->remote_expected);
+	if (scn->id == 'g')
+		bl_add(l, ",\"hog_pages\":%lu,\"buddy_exhausted\":%s",
+		       r->hog, r->exhausted ? "true" : "false");
+}
+
 void bench_emit(const struct bench_scn *scn, enum bench_alloc a)
 {
-	const struct bench_result *r = &bench_res[a], *lab = &bench_res[BA_LAB];
-	bool lab_ok = lab->status == BS_OK;
+	/* the baseline of every ratio: labyrinth_pool */
+	const struct bench_result *r = &bench_res[a], *base = &bench_res[BA_LAB_POOL];
+	bool base_ok = base->status == BS_OK;
 	struct bench_line *l = &bench_line;
 
 	l->len = 0;
 	bl_add(l, "{\"scenario\":\"%c\",\"allocator\":\"%s\"", scn->id, bench_alloc_name[a]);
 	if (r->status != BS_OK) {
-		bl_add(l, ",\"status\":\"%s\",\"note\":\"%s\"}",
+		bl_add(l, ",\"status\":\"%s\",\"note\":\"%s\"",
 		       r->status == BS_NA ? "n/a" : "fail", r->note ?: "");
+		bench_emit_checked(l, scn, r);
+		bl_add(l, "}");
 		if (r->status == BS_FAIL)
 			bench.failed++;
 		goto out;
@@ -144,10 +164,10 @@ void bench_emit(const struct bench_scn *scn, enum bench_alloc a)
 	bl_fix(l, "median", r->v.med);
 	bl_fix(l, "min", r->v.min);
 	bl_fix(l, "max", r->v.max);
-	if (lab_ok && r->nruns && r->nruns == lab->nruns)
-		bench_paired_ratio(l, r, lab);
+	if (base_ok && r->nruns && r->nruns == base->nruns)
+		bench_paired_ratio(l, r, base);
 	else
-		bl_ratio(l, "ratio", r->v.med, lab_ok ? lab->v.med : 0);
+		bl_ratio(l, "ratio", r->v.med, base_ok ? base->v.med : 0);
 
 	switch (scn->id) {
 	case 'c':
@@ -166,6 +186,7 @@ void bench_emit(const struct bench_scn *scn, enum bench_alloc a)
 		bl_fix(l, "wall_max", r->wall.max);
 		bl_fix(l, "cycles", r->cyc.med);
 		bl_add(l, ",\"runs\":%u,\"pages_per_run\":%u", runs, cross_iters);
+		bench_emit_checked(l, scn, r);
 		break;
 	case 'a':
 	case 'b':
@@ -176,23 +197,28 @@ void bench_emit(const struct bench_scn *scn, enum bench_alloc a)
 	case 'f':
 		bl_fix(l, "p99", r->p99);
 		bl_fix(l, "p999", r->p999);
-		bl_ratio(l, "ratio_p99", r->p99, lab_ok ? lab->p99 : 0);
+		bl_ratio(l, "ratio_p99", r->p99, base_ok ? base->p99 : 0);
 		bl_fix(l, "free_p50", r->f50);
 		bl_fix(l, "free_p99", r->f99);
 		bl_add(l, ",\"cycles_p50\":%llu,\"cycles_p99\":%llu", r->c50, r->c99);
 		bl_add(l, ",\"cycles_p999\":%llu,\"cycles_max\":%llu", r->c999, r->cmax);
 		bl_add(l, ",\"samples\":%u", samples);
+		bl_fix(l, "timer_overhead_ns", bench_cycles_to_mns(r->timer_c50));
+		bl_fix(l, "timer_overhead_p99_ns", bench_cycles_to_mns(r->timer_c99));
+		bl_add(l, ",\"timer_overhead_cycles\":%llu,\"timer_subtracted\":true",
+		       r->timer_c50);
 		if (a == BA_LAB_STEAL)
 			bl_add(l, ",\"steals\":%llu", r->steals);
 		break;
 	case 'g':
 		bl_add(l, ",\"ok\":%u,\"tried\":%u,\"reserve\":%u", r->ok, r->tried, r->reserve);
+		bench_emit_checked(l, scn, r);
 		break;
 	case 'h':
 		bl_fix(l, "touch", r->touch.med);
 		bl_fix(l, "touch_max", r->touch.max);
 		bl_fix(l, "grant_touch", r->grant_touch);
-		bl_ratio(l, "ratio_grant_touch", r->grant_touch, lab_ok ? lab->grant_touch : 0);
+		bl_ratio(l, "ratio_grant_touch", r->grant_touch, base_ok ? base->grant_touch : 0);
 		bl_add(l, ",\"bursts\":%u,\"idle_ms\":%u", bursts, idle_ms);
 		break;
 	}

@@ -29,6 +29,8 @@ void bench_worker_init(struct bench_worker *w, enum bench_alloc a, unsigned int 
 	w->fails = 0;
 	w->errs = 0;
 	w->err = 0;
+	w->remote = 0;
+	w->remote_exp = 0;
 }
 
 /*

@@ -5,8 +5,8 @@
  * allocator so that the allocator's calls are direct, and the helpers that
  * time a stretch and turn it into figures.  The pools the loops call
  * (bench) and scenario a's floor are defined here, in the loops' own file,
- * the floor still static, so that the compiler sees the loops as it did
- * when the module was one file and builds the same code for them.
+ * so that the compiler sees the loops as it did when the module was one
+ * file and builds the same code for them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +18,7 @@
 #include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/objpool.h>
+#include <linux/percpu.h>
 #include <linux/timex.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/types.h>
@@ -26,27 +27,62 @@
 #include "labyrinth_bench.h"
 
 /*
- * The floor of scenario a: no allocator, just what labyrinth's pair cannot
- * avoid, an array pop and push plus one atomic bit set and one clear.  It
- * tells what an atomic read-modify-write costs in this guest.
+ * The floor of scenario a, defined as the native harness's floor
+ * (bench/native/bench_loops.c): no allocator, two noinline calls,
+ * bench_floor_alloc() and bench_floor_free(), on this CPU's state reached
+ * through a per-CPU pointer: an array pop and one atomic bit set, one
+ * atomic bit clear and an array push.  It tells what the calls and the two
+ * atomic read-modify-writes of a pair cost in this guest.
  */
 #define BENCH_FLOOR_SLOTS	64
 
+/* The word on a line of its own, as the native floor_state has it. */
 struct bench_floor {
-	unsigned long bits;
-	unsigned int top;
+	unsigned long word ____cacheline_aligned;
+	unsigned int top ____cacheline_aligned;
 	void *slot[BENCH_FLOOR_SLOTS];
 	char obj[BENCH_FLOOR_SLOTS];
 };
 
-static struct bench_floor bench_floor ____cacheline_aligned = { .top = BENCH_FLOOR_SLOTS };
+static DEFINE_PER_CPU_ALIGNED(struct bench_floor, bench_floor);
 
 void bench_floor_init(void)
 {
-	unsigned int i;
+	struct bench_floor *f;
+	unsigned int cpu, i;
 
-	for (i = 0; i < BENCH_FLOOR_SLOTS; i++)
-		bench_floor.slot[i] = &bench_floor.obj[i];
+	for_each_possible_cpu(cpu) {
+		f = per_cpu_ptr(&bench_floor, cpu);
+		f->word = 0;
+		f->top = BENCH_FLOOR_SLOTS;
+		for (i = 0; i < BENCH_FLOOR_SLOTS; i++)
+			f->slot[i] = &f->obj[i];
+	}
+}
+
+static unsigned long bench_floor_bit(const struct bench_floor *f, const void *p)
+{
+	return ((const char *)p - f->obj) % BITS_PER_LONG;
+}
+
+static noinline void *bench_floor_alloc(struct bench_floor *f)
+{
+	void *p;
+
+	if (unlikely(!f->top))
+		return NULL;
+	p = f->slot[--f->top];
+	if (unlikely(test_and_set_bit(bench_floor_bit(f, p), &f->word)))
+		return NULL;
+	return p;
+}
+
+static noinline int bench_floor_free(struct bench_floor *f, void *p)
+{
+	if (unlikely(!test_and_clear_bit(bench_floor_bit(f, p), &f->word)))
+		return -EALREADY;
+	f->slot[f->top++] = p;
+	return 0;
 }
 
 /* Set up by bench_main.c; here, beside the loops that read it on every page. */
@@ -78,11 +114,7 @@ static __always_inline void *bench_get(struct bench_worker *w, enum bench_alloc 
 	case BA_OBJPOOL:
 		return objpool_pop(&bench.op);
 	case BA_FLOOR:
-		if (unlikely(!bench_floor.top))
-			return NULL;
-		if (unlikely(test_and_set_bit(--bench_floor.top, &bench_floor.bits)))
-			w->errs++;
-		return bench_floor.slot[bench_floor.top];
+		return bench_floor_alloc(this_cpu_ptr(&bench_floor));
 	default:
 		return NULL;
 	}
@@ -129,9 +161,7 @@ static __always_inline void bench_put(struct bench_worker *w, enum bench_alloc a
 		err = objpool_push(obj, &bench.op);
 		break;
 	case BA_FLOOR:
-		bench_floor.slot[bench_floor.top] = obj;
-		if (unlikely(!test_and_clear_bit(bench_floor.top++, &bench_floor.bits)))
-			err = -EALREADY;
+		err = bench_floor_free(this_cpu_ptr(&bench_floor), obj);
 		break;
 	default:
 		break;

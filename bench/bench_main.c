@@ -13,8 +13,9 @@
  *   LABYRINTH-BENCH-END {json}       the last line
  *
  * Allocators, each reserving pool_pages pages where it reserves at all:
+ *   labyrinth_pool   a labyrinth pool of its own (labyrinth_pool_create()):
+ *                    the baseline of every ratio
  *   labyrinth        labyrinth's default pool (the two exported calls)
- *   labyrinth_pool   a labyrinth pool of its own (labyrinth_pool_create())
  *   alloc_page       alloc_page(GFP_ATOMIC) and __free_page()
  *   page_pool        a page_pool without a device, one per CPU; allocation
  *                    and direct recycling with BH disabled, its legal context
@@ -34,6 +35,11 @@
  *   labyrinth_no_wipe  scenarios a and h only: a kernel-policy pool created
  *                    with LABYRINTH_POOL_NO_WIPE: every grant clears its
  *                    frame under init_on_alloc, no background wipe
+ *   floor            scenario a only: no allocator: two noinline calls on
+ *                    this CPU's state, reached through a per-CPU pointer:
+ *                    an array pop and one atomic bit set, one atomic bit
+ *                    clear and an array push (the native floor's definition,
+ *                    per-thread state there)
  *
  * Scenarios (units are per page; a "pair" is one allocation and its free):
  *   a  one CPU, alloc+free pairs                      ns/pair
@@ -47,9 +53,11 @@
  *      printed too                                             ns/page
  *   e  pairs in hardirq context (a hard irq_work)               ns/pair
  *   f  latency of single allocations, get_cycles() around each; the
- *      free that follows each is timed too                      ns
- *   g  free memory exhausted by a hog, then success of up to @tries
- *      allocations                                              %
+ *      free that follows each is timed too; the median cost of the
+ *      get_cycles() pair around an empty body is measured the same way,
+ *      recorded, and subtracted from every percentile           ns
+ *   g  a hog takes pages until alloc_page(GFP_ATOMIC) fails, then each
+ *      allocator tries @tries allocations, more than any reserve  %
  *   h  bursts: @bursts times, an idle spell of @idle_ms (the background
  *      wipe's time), then 64 allocations timed together, then each page
  *      written whole (its first use, timed apart), then the frees
@@ -58,8 +66,8 @@
  * Every figure is the median of @runs timed runs after one warm-up round,
  * with the min and max of those runs as its spread.  Runs go round robin
  * over the allocators, so run r of every allocator saw the same state of
- * the machine, and the ratio to the labyrinth default pool is the median of
- * the run-by-run ratios (f and g: the ratio of the medians).  Times come
+ * the machine, and the ratio to labyrinth_pool (the baseline) is the median
+ * of the run-by-run ratios (f and g: the ratio of the medians).  Times come
  * from ktime_get_ns(), cycles from get_cycles().  Where an allocator's
  * contract forbids a context the result says so instead of misusing it.
  *
@@ -93,11 +101,10 @@
 #include "../labyrinth.h"
 #include "labyrinth_bench.h"
 
-#define BENCH_MAX_TRIES		4096
-
 /* pool_pages bounds: two bursts of scenario b, and page_pool's ring limit */
 #define BENCH_MIN_POOL		(2 * BENCH_BATCH)
 #define BENCH_MAX_POOL		32768
+#define BENCH_MAX_TRIES		(2 * BENCH_MAX_POOL)
 
 unsigned int iters = 100000;
 module_param(iters, uint, 0444);
@@ -119,9 +126,9 @@ unsigned int pool_pages = 1024;
 module_param(pool_pages, uint, 0444);
 MODULE_PARM_DESC(pool_pages, "Pages each pool created here reserves, 128-32768 (default 1024)");
 
-unsigned int tries = 256;
+unsigned int tries;
 module_param(tries, uint, 0444);
-MODULE_PARM_DESC(tries, "Allocations tried per allocator under memory pressure, at most pool_pages (default 256)");
+MODULE_PARM_DESC(tries, "Allocations tried per allocator under memory pressure, more than pool_pages (default 0: twice pool_pages)");
 
 char *scenarios = "abcdefgh";
 module_param(scenarios, charp, 0444);
@@ -342,8 +349,10 @@ static int bench_check_params(void)
 		       pool_pages, BENCH_MIN_POOL, BENCH_MAX_POOL);
 		return -EINVAL;
 	}
-	if (!tries || tries > pool_pages || tries > BENCH_MAX_TRIES) {
-		pr_err("tries=%u rejected: must be 1 to pool_pages and at most %u\n",
+	if (!tries)
+		tries = 2 * pool_pages;
+	if (tries <= pool_pages || tries > BENCH_MAX_TRIES) {
+		pr_err("tries=%u rejected: must be more than pool_pages and at most %u\n",
 		       tries, BENCH_MAX_TRIES);
 		return -EINVAL;
 	}

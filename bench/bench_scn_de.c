@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <linux/timex.h>
 
+#include "../labyrinth.h"
 #include "labyrinth_bench.h"
 
 /* ---- scenario d: allocated on one CPU, freed on another ---- */
@@ -86,11 +87,36 @@ static void bench_fn_cross(struct bench_worker *w)
 		bench_consume(w, cross_iters / BENCH_BATCH);
 }
 
+/* The labyrinth pool behind @a, whose remote_frees d checks; else NULL. */
+static struct labyrinth_pool *bench_cross_pool(enum bench_alloc a)
+{
+	switch (a) {
+	case BA_LAB:
+	case BA_LAB_BULK:
+		return labyrinth_default_pool();
+	case BA_LAB_POOL:
+		return bench.lab_pool;
+	default:
+		return NULL;
+	}
+}
+
+static u64 bench_remote_frees(struct labyrinth_pool *pool)
+{
+	struct labyrinth_stats st;
+
+	if (!pool)
+		return 0;
+	labyrinth_pool_read_stats(pool, &st);
+	return st.remote_frees;
+}
+
 /* One run of scenario d for @w's allocator, recorded as run @r - 1. */
 static int bench_cross_run(struct bench_worker *w, unsigned int r)
 {
 	unsigned int cpus[2] = { bench.cpu0, bench.cpu1 };
-	u64 pages = cross_iters / BENCH_BATCH * BENCH_BATCH, busy;
+	u64 pages = cross_iters / BENCH_BATCH * BENCH_BATCH, busy, remote0;
+	struct labyrinth_pool *pool = bench_cross_pool(w->a);
 	struct bench_worker *p, *c;
 	struct bench_group *g;
 	int err;
@@ -98,12 +124,18 @@ static int bench_cross_run(struct bench_worker *w, unsigned int r)
 	g = bench_group_new(2, w->a, cpus, bench_fn_cross);
 	if (!g)
 		return -ENOMEM;
+	remote0 = bench_remote_frees(pool);
 	err = bench_group_run(g);
 	p = &g->w[0];
 	c = &g->w[1];
 	if (!err) {
 		w->fails += p->fails + c->fails;
 		w->errs += p->errs + c->errs;
+	}
+	/* every page the other CPU freed is a remote free of the pool */
+	if (!err && r && pool) {
+		w->remote += bench_remote_frees(pool) - remote0;
+		w->remote_exp += pages - c->fails;
 	}
 	if (!err && r) {
 		busy = p->busy + c->busy;
@@ -154,6 +186,16 @@ void bench_scn_d(const struct bench_scn *scn)
 		bench_spread_of(w->wall, runs, &bench_res[a].wall);
 		if (a == BA_PAGE_POOL && bench_res[a].status == BS_OK)
 			bench_res[a].note = "freed with allow_direct=false: via its ptr_ring";
+		if (!bench_cross_pool(a))
+			continue;
+		bench_res[a].remote_frees = w->remote;
+		bench_res[a].remote_expected = w->remote_exp;
+		if (bench_res[a].status == BS_OK && w->remote != w->remote_exp)
+			bench_fail(a,
+				   "remote_frees did not rise by the pages freed on the other CPU");
+		else if (bench_res[a].status == BS_OK)
+			bench_res[a].note =
+				"remote_frees rose by every page freed on the other CPU";
 	}
 }
 

@@ -2,8 +2,9 @@
 /*
  * Scenarios f and g of labyrinth_bench.ko: the latency of single
  * allocations and of their frees, sample by sample, the steal path of a
- * labyrinth pool included; and the share of allocations that succeed once
- * a hog has taken every page the page allocator would give.
+ * labyrinth pool included, net of the timer's own median cost; and the
+ * share of allocations that succeed once a hog has taken pages until
+ * alloc_page(GFP_ATOMIC) fails, with more tries than any peer's reserve.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -75,21 +76,50 @@ static void **bench_steal_prepare(void)
 	return held;
 }
 
-static void bench_latency_result(enum bench_alloc a, u32 *lat, u32 *latf)
+/*
+ * The get_cycles() pair of a sample around an empty body, timed like
+ * BK_LATENCY's samples, @n times: its p50 and p99 in cycles.
+ */
+static void bench_timer_cost(u32 *lat, unsigned int n, u32 *p50, u32 *p99)
+{
+	unsigned int i;
+	u64 c0, c1;
+
+	preempt_disable();
+	for (i = 0; i < n; i++) {
+		c0 = get_cycles();
+		barrier();
+		barrier();
+		c1 = get_cycles();
+		lat[i] = c1 - c0;
+	}
+	preempt_enable();
+	sort(lat, n, sizeof(*lat), bench_cmp_u32, NULL);
+	*p50 = bench_pct(lat, n, 500);
+	*p99 = bench_pct(lat, n, 990);
+}
+
+/* A percentile in cycles, less the timer's median cost. */
+static u32 bench_net(u32 cycles, u32 timer)
+{
+	return cycles > timer ? cycles - timer : 0;
+}
+
+static void bench_latency_result(enum bench_alloc a, u32 *lat, u32 *latf, u32 timer)
 {
 	struct bench_result *r = &bench_res[a];
 	struct bench_worker *w = &bench_ws[a];
 
 	sort(latf, samples, sizeof(*latf), bench_cmp_u32, NULL);
-	r->f50 = bench_cycles_to_mns(bench_pct(latf, samples, 500));
-	r->f99 = bench_cycles_to_mns(bench_pct(latf, samples, 990));
+	r->f50 = bench_cycles_to_mns(bench_net(bench_pct(latf, samples, 500), timer));
+	r->f99 = bench_cycles_to_mns(bench_net(bench_pct(latf, samples, 990), timer));
 	sort(lat, samples, sizeof(*lat), bench_cmp_u32, NULL);
-	r->c50 = bench_pct(lat, samples, 500);
-	r->c99 = bench_pct(lat, samples, 990);
-	r->c999 = bench_pct(lat, samples, 999);
-	r->cmax = lat[samples - 1];
+	r->c50 = bench_net(bench_pct(lat, samples, 500), timer);
+	r->c99 = bench_net(bench_pct(lat, samples, 990), timer);
+	r->c999 = bench_net(bench_pct(lat, samples, 999), timer);
+	r->cmax = bench_net(lat[samples - 1], timer);
 	r->v.med = bench_cycles_to_mns(r->c50);
-	r->v.min = bench_cycles_to_mns(lat[0]);
+	r->v.min = bench_cycles_to_mns(bench_net(lat[0], timer));
 	r->v.max = bench_cycles_to_mns(r->cmax);
 	r->p99 = bench_cycles_to_mns(r->c99);
 	r->p999 = bench_cycles_to_mns(r->c999);
@@ -108,13 +138,12 @@ static void bench_latency_result(enum bench_alloc a, u32 *lat, u32 *latf)
 void bench_scn_f(const struct bench_scn *scn)
 {
 	unsigned int warm = min(samples, BENCH_LAT_CHUNK), done, chunk, i, k;
-	u32 *lat[BA_NR] = { }, *latf[BA_NR] = { }, timer;
+	u32 *lat[BA_NR] = { }, *latf[BA_NR] = { }, timer, timer99;
 	struct labyrinth_stats st0, st1;
 	struct bench_result *r;
 	void **held = NULL;
 	enum bench_alloc a;
 	bool ok = bench.cal_cycles;
-	u64 c0;
 
 	for (a = 0; a <= BA_LAB_STEAL; a++) {
 		lat[a] = vmalloc_array(samples, sizeof(u32));
@@ -132,18 +161,10 @@ void bench_scn_f(const struct bench_scn *scn)
 		goto out;
 	}
 
-	/* what two back-to-back get_cycles() read, included in every sample */
-	preempt_disable();
-	for (i = 0; i < warm; i++) {
-		c0 = get_cycles();
-		barrier();
-		lat[0][i] = get_cycles() - c0;
-	}
-	preempt_enable();
-	sort(lat[0], warm, sizeof(u32), bench_cmp_u32, NULL);
-	timer = bench_pct(lat[0], warm, 500);
-	pr_notice("LABYRINTH-BENCH-PROGRESS scenario f: get_cycles() pair costs %u cycles (p50), included in every sample\n",
-		  timer);
+	/* what the get_cycles() pair reads around nothing, in every sample */
+	bench_timer_cost(lat[0], samples, &timer, &timer99);
+	pr_notice("LABYRINTH-BENCH-PROGRESS scenario f: get_cycles() pair costs %u cycles (p50), %u (p99); p50 subtracted from every percentile\n",
+		  timer, timer99);
 
 	labyrinth_pool_read_stats(bench.steal, &st0);
 	for (a = 0; a <= BA_LAB_STEAL; a++) {
@@ -160,8 +181,11 @@ void bench_scn_f(const struct bench_scn *scn)
 	}
 	labyrinth_pool_read_stats(bench.steal, &st1);
 
-	for (a = 0; a <= BA_LAB_STEAL; a++)
-		bench_latency_result(a, lat[a], latf[a]);
+	for (a = 0; a <= BA_LAB_STEAL; a++) {
+		bench_latency_result(a, lat[a], latf[a], timer);
+		bench_res[a].timer_c50 = timer;
+		bench_res[a].timer_c99 = timer99;
+	}
 	r = &bench_res[BA_LAB_STEAL];
 	r->steals = st1.steals - st0.steals;
 	if (r->status == BS_OK && r->steals != samples + warm) {
@@ -183,16 +207,22 @@ out:
 
 /* ---- scenario g: memory pressure ---- */
 
-/* Take pages with @gfp until the page allocator says no; keep them on @hog. */
-static unsigned long bench_hog(struct list_head *hog, gfp_t gfp)
+/*
+ * Take pages with @gfp until the page allocator says no; keep them on @hog.
+ * *@refused tells whether it did say no (rather than the cap stopping it).
+ */
+static unsigned long bench_hog(struct list_head *hog, gfp_t gfp, bool *refused)
 {
 	unsigned long n = 0, cap = totalram_pages();
 	struct page *page;
 
+	*refused = false;
 	while (n < cap) {
 		page = alloc_page(gfp);
-		if (!page)
+		if (!page) {
+			*refused = true;
 			break;
+		}
 		list_add(&page->lru, hog);
 		if (!(++n % 1024))
 			cond_resched();
@@ -213,14 +243,17 @@ static void bench_hog_release(struct list_head *hog)
 	}
 }
 
-/* Put @tries pages into page_pool's cache and ring before the hog starts. */
+/*
+ * Put pool_pages pages, its reserve as every other peer's, into page_pool's
+ * cache and ring before the hog starts.
+ */
 static void bench_page_pool_prefill(struct bench_worker *w, void **got)
 {
 	bench_worker_init(w, BA_PAGE_POOL, bench.cpu0);
 	w->buf = got;
 	bench_enter(w, true);
-	bench_loops[BA_PAGE_POOL](w, BK_FILL, tries);
-	bench_loops[BA_PAGE_POOL](w, BK_DRAIN, tries);
+	bench_loops[BA_PAGE_POOL](w, BK_FILL, pool_pages);
+	bench_loops[BA_PAGE_POOL](w, BK_DRAIN, pool_pages);
 	bench_leave(w, true);
 }
 
@@ -234,8 +267,6 @@ static unsigned int bench_reserve_of(enum bench_alloc a)
 		return st.nr_frames;
 	case BA_ALLOC_PAGE:
 		return 0;
-	case BA_PAGE_POOL:
-		return tries;
 	default:
 		return pool_pages;
 	}
@@ -247,6 +278,8 @@ void bench_scn_g(const struct bench_scn *scn)
 	unsigned long hogged, free_before, free_after;
 	struct bench_result *r;
 	enum bench_alloc a;
+	struct page *probe;
+	bool refused;
 	LIST_HEAD(hog);
 	unsigned int i;
 	void **got;
@@ -268,9 +301,9 @@ void bench_scn_g(const struct bench_scn *scn)
 	 */
 	free_before = global_zone_page_state(NR_FREE_PAGES);
 	t0 = ktime_get_ns();
-	hogged = bench_hog(&hog, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
-	hogged += bench_hog(&hog, GFP_NOWAIT | __GFP_NOWARN);
-	hogged += bench_hog(&hog, GFP_ATOMIC | __GFP_NOWARN);
+	hogged = bench_hog(&hog, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, &refused);
+	hogged += bench_hog(&hog, GFP_NOWAIT | __GFP_NOWARN, &refused);
+	hogged += bench_hog(&hog, GFP_ATOMIC | __GFP_NOWARN, &refused);
 	free_after = global_zone_page_state(NR_FREE_PAGES);
 	pr_notice("LABYRINTH-BENCH-PROGRESS scenario g: hog holds %lu pages (%lu MiB) after %llu ms; free pages %lu -> %lu\n",
 		  hogged, hogged >> (20 - PAGE_SHIFT), div_u64(ktime_get_ns() - t0, NSEC_PER_MSEC),
@@ -278,8 +311,18 @@ void bench_scn_g(const struct bench_scn *scn)
 
 	for (a = 0; a < BA_NR_COMMON; a++) {
 		r = &bench_res[a];
-		/* whatever the previous allocator gave back goes to the hog too */
-		hogged += bench_hog(&hog, GFP_ATOMIC | __GFP_NOWARN);
+		/*
+		 * Whatever the previous allocator gave back goes to the hog too,
+		 * until alloc_page(GFP_ATOMIC) fails; one more try must fail.
+		 */
+		hogged += bench_hog(&hog, GFP_ATOMIC | __GFP_NOWARN, &refused);
+		probe = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+		r->exhausted = refused && !probe;
+		if (probe) {
+			list_add(&probe->lru, &hog);
+			hogged++;
+		}
+		r->hog = hogged;
 		bench_worker_init(w, a, bench.cpu0);
 		w->buf = got;
 		bench_enter(w, true);
@@ -306,6 +349,11 @@ void bench_scn_g(const struct bench_scn *scn)
 		r->status = r->errs ? BS_FAIL : BS_OK;
 		if (r->errs)
 			r->note = "frees refused by the allocator";
+		else if (!r->exhausted)
+			bench_fail(a,
+				   "the page allocator was not exhausted: alloc_page(GFP_ATOMIC) still gave pages");
+		else if (r->tried <= r->reserve)
+			bench_fail(a, "tries do not exceed the allocator's reserve");
 		else if (a == BA_PAGE_POOL)
 			r->note = "cache and ring filled before the hog";
 		else if (a == BA_MEMPOOL)

@@ -97,6 +97,8 @@ struct bench_group;
  * @side: scenario d, per timed run, ns per page times 1000 spent by the
  *        allocating [0] and the freeing [1] side
  * @wall: scenario d, per timed run, wall-clock ns per page times 1000
+ * @remote: scenario d, rise of the pool's remote_frees over the timed runs
+ * @remote_exp: scenario d, pages freed on the other CPU in those runs
  * @done: completed by a helper when it is about to exit
  * @batch: scenario b's burst
  */
@@ -121,6 +123,7 @@ struct bench_worker {
 	int err;
 	u64 side[2][BENCH_MAX_RUNS];
 	u64 wall[BENCH_MAX_RUNS];
+	u64 remote, remote_exp;
 	struct completion done;
 	void *batch[BENCH_BATCH];
 };
@@ -245,6 +248,14 @@ struct bench_spread {
  * @reserve: scenario g, pages the allocator held in reserve
  * @touch: scenario h, writing each granted page whole, ns per page times 1000
  * @grant_touch: scenario h, median over the bursts of grant plus touch
+ * @remote_frees: scenario d, labyrinth allocators, rise of the pool's
+ *                remote_frees counter over the timed runs
+ * @remote_expected: scenario d, pages freed on the other CPU in those runs
+ * @timer_c50: scenario f, p50 of an empty get_cycles() pair, cycles,
+ *             subtracted from every percentile
+ * @timer_c99: scenario f, p99 of the same
+ * @hog: scenario g, pages the hog held when this allocator's tries began
+ * @exhausted: scenario g, alloc_page(GFP_ATOMIC) failed just before them
  */
 struct bench_result {
 	enum bench_status status;
@@ -265,6 +276,10 @@ struct bench_result {
 	unsigned int ok, tried, reserve;
 	struct bench_spread touch;
 	u64 grant_touch;
+	u64 remote_frees, remote_expected;
+	u64 timer_c50, timer_c99;
+	unsigned long hog;
+	bool exhausted;
 };
 
 extern struct bench_result bench_res[BA_NR];

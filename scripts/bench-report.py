@@ -7,11 +7,20 @@
 # Called by scripts/bench.sh; not meant to be run by hand, though it can be:
 #
 #   bench-report.py --guest main:LOG:"kernel args" [--guest zeroing:LOG:"..."]
-#                   [--native JSON] --json OUT --png OUT [--smoke]
-#                   [--problem TEXT]...
+#                   [--qemu-argv main:FILE]... [--native JSON]
+#                   --json OUT --png OUT [--smoke] [--problem TEXT]...
+#   bench-report.py --print JSON      the table of a stored JSON, nothing else
+#   bench-report.py --markdown JSON   a compact Markdown table for the README
 #
-# With --smoke it checks that every expected (scenario, allocator) result is
-# present and prints one "PASS: bench smoke" or "FAIL: bench smoke (...)".
+# Every ratio is to labyrinth_pool, a labyrinth pool of the bench's own.
+# The checks (every expected result present and ok, n/a where the contract
+# says so, d's remote frees, g's exhausted page allocator) run before the
+# JSON is written, and their verdict is in it ("checks").  A full run whose
+# checks fail is written to failed/<commit12>-<UTC time>.json beside OUT
+# instead of OUT, and the exit status is 1.  With --smoke the JSON always
+# goes to OUT and the last line is "PASS: bench smoke" or
+# "FAIL: bench smoke (...)".  --print and --markdown read only the JSON, so
+# their output is the same on any machine at any time.
 
 import argparse
 import datetime
@@ -28,19 +37,28 @@ SCENARIOS = [
     ("a", "one CPU, alloc+free pairs"),
     ("b", "one CPU, 64 allocs then 64 frees"),
     ("c", "every CPU at once, per-CPU cost"),
-    ("d", "alloc on one CPU, free on another (busy time)"),
+    ("d", "alloc on one CPU, free on another (busy time); labyrinth's remote_frees checked"),
     ("e", "hardirq context, alloc+free pairs"),
-    ("f", "single-alloc latency, p50"),
-    ("g", "success rate under memory pressure"),
+    ("f", "single-alloc latency, p50, less the get_cycles() pair's own p50"),
+    ("g", "success rate once alloc_page(GFP_ATOMIC) fails, tries above every reserve"),
     ("h", "bursts of 64 after 30 ms idle, grant cost per page"),
     ("a_zeroing", "scenario a with init_on_alloc=1 (Debian's default)"),
     ("h_zeroing", "scenario h with init_on_alloc=1 (Debian's default)"),
 ]
 
+# The baseline of every ratio.
+BASE = "labyrinth_pool"
+
+# The floor, described as in bench/labyrinth_bench.ko's top comment.
+FLOOR_TEXT = ("no allocator: two noinline calls on this CPU's state, reached through a "
+              "per-CPU pointer: an array pop and one atomic bit set, one atomic bit clear "
+              "and an array push (the native floor's definition, per-thread state there)")
+
 ALLOCATORS = [
     # name, column header, meaning
-    ("labyrinth", "labyrinth", "labyrinth default pool (exported alloc/free)"),
-    ("labyrinth_pool", "lab_pool", "labyrinth per-client pool"),
+    ("labyrinth_pool", "lab_pool", "labyrinth per-client pool (labyrinth_pool_create()): "
+     "the baseline of every ratio"),
+    ("labyrinth", "labyrinth", "labyrinth default pool (the exported alloc/free wrapper)"),
     ("labyrinth_bulk", "lab_bulk", "labyrinth bulk calls, 64 pages a call (b, d)"),
     ("labyrinth_steal", "lab_steal", "labyrinth grant that must steal from another CPU (f)"),
     ("labyrinth_single_owner", "lab_single", "labyrinth pool, LABYRINTH_POOL_SINGLE_OWNER (a, h)"),
@@ -50,8 +68,41 @@ ALLOCATORS = [
     ("mempool", "mempool", "mempool_alloc(GFP_ATOMIC): buddy first, then reserve"),
     ("mempool_reserve", "mp_reserve", "mempool_alloc_preallocated: reserve only"),
     ("objpool", "objpool", "objpool of objects carrying a page"),
-    ("floor", "floor", "no allocator: array pop/push + one atomic bit set and clear (a)"),
+    ("floor", "floor", FLOOR_TEXT + " (a)"),
 ]
+
+# One colour per allocator, the same in every plot.
+COLOURS = {
+    "labyrinth": "#1f77b4",
+    "labyrinth_bulk": "#17becf",
+    "labyrinth_steal": "#9467bd",
+    "labyrinth_single_owner": "#8c564b",
+    "labyrinth_no_wipe": "#e377c2",
+    "alloc_page": "#d62728",
+    "page_pool": "#2ca02c",
+    "mempool": "#ff7f0e",
+    "mempool_reserve": "#bcbd22",
+    "objpool": "#7f7f7f",
+    "floor": "#000000",
+    "labyrinth_pool": "#aec7e8",
+}
+
+# Scenario labels on the plot's axis: (scenario, label, ratio key).
+PLOT_GROUPS = [
+    ("a", "a pairs", "ratio_to_pool"),
+    ("b", "b bulk64", "ratio_to_pool"),
+    ("c", "c all CPUs", "ratio_to_pool"),
+    ("d", "d cross-CPU", "ratio_to_pool"),
+    ("e", "e hardirq", "ratio_to_pool"),
+    ("f", "f p50", "ratio_to_pool"),
+    ("f", "f p99", "ratio_p99"),
+    ("h", "h bursts", "ratio_to_pool"),
+    ("a_zeroing", "a init_on_alloc", "ratio_to_pool"),
+    ("h_zeroing", "h init_on_alloc", "ratio_to_pool"),
+]
+
+# Allocators whose pool's remote_frees scenario d checks.
+REMOTE_CHECKED = ["labyrinth", "labyrinth_pool", "labyrinth_bulk"]
 
 COMMON = ["labyrinth", "labyrinth_pool", "alloc_page", "page_pool", "mempool",
           "mempool_reserve", "objpool"]
@@ -154,7 +205,9 @@ EXTRA_KEYS = ["cycles", "alone", "alone_min", "alone_max", "all_over_one", "allo
               "free_p50", "free_p99", "cycles_p50", "cycles_p99", "cycles_p999",
               "cycles_max", "samples", "steals", "ok", "tried", "reserve", "runs",
               "pages_per_run", "fails", "touch", "touch_max", "grant_touch",
-              "ratio_grant_touch", "bursts", "idle_ms"]
+              "ratio_grant_touch", "bursts", "idle_ms", "remote_frees",
+              "remote_frees_expected", "timer_overhead_ns", "timer_overhead_p99_ns",
+              "timer_overhead_cycles", "timer_subtracted", "hog_pages", "buddy_exhausted"]
 
 
 def normalise(rec):
@@ -167,12 +220,14 @@ def normalise(rec):
         "median": rec.get("median"),
         "spread": {"min": rec.get("min"), "max": rec.get("max")}
         if rec.get("status") == "ok" else None,
-        "ratio_to_labyrinth": rec.get("ratio"),
+        "ratio_to_pool": rec.get("ratio"),
     }
     if "ratio_min" in rec:
-        # median of the run-by-run ratios, runs interleaved with labyrinth's
+        # median of the run-by-run ratios, runs interleaved with the pool's
         out["ratio_spread"] = {"min": rec["ratio_min"], "max": rec["ratio_max"]}
     extra = {k: rec[k] for k in EXTRA_KEYS if k in rec}
+    if rec["scenario"] == "g" and rec.get("status") == "ok" and rec.get("tried"):
+        extra["rate"] = round(rec["ok"] / rec["tried"], 4)
     if extra:
         out["extra"] = extra
     if rec.get("note"):
@@ -187,7 +242,7 @@ def fmt_ratio(rec):
         return "n/a"
     if rec["status"] != "ok":
         return "FAIL"
-    r = rec.get("ratio_to_labyrinth")
+    r = rec.get("ratio_to_pool")
     return "-" if r is None else "%.2f" % r
 
 
@@ -222,22 +277,51 @@ def table(rows, headers):
     return "\n".join(lines)
 
 
-def render(records, native, machine):
-    """The human table, as text."""
+def source_label(doc):
+    """'commit abc123def456, clean tree' or '..., DIRTY TREE'."""
+    src = doc.get("source") or {}
+    commit = (src.get("commit") or "unknown")[:12]
+    return "commit %s, %s" % (commit, "DIRTY TREE" if src.get("dirty") else "clean tree")
+
+
+def boot_label(g):
+    """'main: 6.12.x, init_on_alloc=0' for one guest run."""
+    info = g.get("info") or {}
+    return "%s: %s, init_on_alloc=%s" % (g.get("name"), info.get("kernel", "?"),
+                                          info.get("init_on_alloc", "?"))
+
+
+def render(doc):
+    """The human table, as text, from the JSON document alone."""
+    records, native = doc.get("records", []), doc.get("native")
+    machine = (doc.get("machine") or {}).get("guest", "")
     by = {(r["scenario"], r["allocator"]): r for r in records}
     cols = [a for a in ALLOCATORS if any(k[1] == a[0] for k in by)]
     headers = ["scenario"] + [c[1] for c in cols]
     txt = []
+    dirty = bool((doc.get("source") or {}).get("dirty"))
+    txt.append("%slabyrinth vs peers, measured side by side in one boot; %s."
+               % ("DIRTY TREE: " if dirty else "", source_label(doc)))
     if "TCG" in machine:
-        txt.append("labyrinth vs peers, measured side by side in one QEMU guest "
-                   "(TCG, -smp 2, -m 1024).")
         txt.append("Guest times are EMULATED (TCG) time, never native: "
                    "compare the ratios, not the ns.")
     else:
-        txt.append("labyrinth vs peers, measured side by side in one boot on %s." % machine)
+        txt.append("Measured on %s." % machine)
+    for g in doc.get("guest_runs", []):
+        txt.append("Boot %s" % boot_label(g))
+        if g.get("qemu_argv"):
+            txt.append("  QEMU: %s" % " ".join(g["qemu_argv"]))
+        txt.append("  kernel command line: %s" % (g.get("kernel_cmdline") or g.get("kernel_args")))
+    checks = doc.get("checks")
+    if checks is not None:
+        txt.append("Checks: %s" % ("pass" if checks.get("passed") else
+                                   "FAIL (%d problems: %s)" % (len(checks.get("problems", [])),
+                                                               "; ".join(checks["problems"]))))
     txt.append("")
-    txt.append("Ratio to labyrinth's default pool in the same boot (peer / labyrinth).")
-    txt.append("a-f are costs: above 1 the peer is slower than labyrinth, below 1 it is faster.")
+    txt.append("Ratio to labyrinth_pool, a labyrinth pool of the bench's own, in the same boot "
+               "(peer / lab_pool);")
+    txt.append("the labyrinth column is the default pool through its exported wrapper.")
+    txt.append("a-f and h are costs: above 1 the peer is slower than the pool, below 1 faster.")
     txt.append("g is the success rate under memory pressure: below 1 the peer failed more often.")
     rows = []
     for sid, what in SCENARIOS:
@@ -256,28 +340,48 @@ def render(records, native, machine):
     for sid, what in SCENARIOS:
         if not any(k[0] == sid for k in by):
             continue
-        unit = next((by[k]["unit"] for k in by if k[0] == sid and by[k]["unit"]), "")
+        unit = next((by[k]["unit"] for k in sorted(by) if k[0] == sid and by[k]["unit"]), "")
         rows.append(["%s %s" % (sid, unit)] + [fmt_median(by.get((sid, c[0]))) for c in cols])
     txt.append(table(rows, headers))
     txt.append("")
     rows = []
+
+    def ok(r):
+        return r is not None and r["status"] == "ok"
     for c in cols:
         rc, rd, rf, rg = (by.get((s, c[0])) for s in "cdfg")
-        ok = lambda r: r is not None and r["status"] == "ok"  # noqa: E731
         rows.append([
             c[1],
             "%.2f" % rc["extra"]["all_over_one"] if ok(rc) else "-",
             "%s / %s" % (fmt_value(rd["extra"]["alloc_side"]), fmt_value(rd["extra"]["free_side"]))
             if ok(rd) else "-",
+            "%s/%s" % (rd["extra"]["remote_frees"], rd["extra"]["remote_frees_expected"])
+            if rd is not None and "remote_frees" in rd.get("extra", {}) else "-",
             "%s / %s" % (fmt_value(rf["extra"]["p99"]), fmt_value(rf["extra"]["p999"]))
             if ok(rf) else "-",
             fmt_value(rf["extra"]["free_p50"]) if ok(rf) else "-",
-            "%d/%d" % (rg["extra"]["ok"], rg["extra"]["tried"]) if ok(rg) else "-",
+            "%d/%d (%.0f %%)" % (rg["extra"]["ok"], rg["extra"]["tried"], rg["median"])
+            if ok(rg) else "-",
         ])
     txt.append("Details: c = per-CPU cost with all CPUs / one CPU alone; d = busy ns per page on the")
-    txt.append("allocating / freeing CPU; f = alloc p99 / p99.9 ns and free p50 ns; g = successes.")
-    txt.append(table(rows, ["allocator", "c all/one", "d alloc / free", "f p99 / p99.9",
-                            "f free p50", "g ok"]))
+    txt.append("allocating / freeing CPU, and the pool's remote_frees rise / pages freed remotely;")
+    txt.append("f = alloc p99 / p99.9 ns and free p50 ns, net of the timer; g = successes of the tries.")
+    txt.append(table(rows, ["allocator", "c all/one", "d alloc / free", "d remote",
+                            "f p99 / p99.9", "f free p50", "g ok"]))
+    rf = next((by[k] for k in sorted(by) if k[0] == "f" and ok(by[k])), None)
+    if rf is not None and "timer_overhead_ns" in rf.get("extra", {}):
+        txt.append("f: the get_cycles() pair around an empty body costs %s ns p50 (%s cycles), "
+                   "%s ns p99;" % (fmt_value(rf["extra"]["timer_overhead_ns"]),
+                                   rf["extra"]["timer_overhead_cycles"],
+                                   fmt_value(rf["extra"]["timer_overhead_p99_ns"])))
+        txt.append("   its p50 is subtracted from every f percentile above.")
+    rg = next((by[k] for k in sorted(by) if k[0] == "g" and "hog_pages" in by[k].get("extra", {})),
+              None)
+    if rg is not None:
+        ex = [by[k]["extra"].get("buddy_exhausted") for k in sorted(by) if k[0] == "g"]
+        txt.append("g: the hog held %s pages before the first peer's tries; alloc_page(GFP_ATOMIC) "
+                   "failed before %d of %d peers' tries." % (rg["extra"]["hog_pages"],
+                                                            sum(1 for e in ex if e), len(ex)))
     txt.append("")
     hrows = []
     for c in cols:
@@ -315,26 +419,53 @@ def render(records, native, machine):
             txt.append(table(rows, ["scenario", "threads", "ns/pair", "min-max", "x floor"]))
         else:
             txt.append("(no records in the native JSON)")
+    else:
+        txt.append("")
+        txt.append("Native figures: %s" % (doc.get("native_note") or "none"))
     return "\n".join(txt)
 
 
-def plot(records, png, gnuplot):
-    """Grouped bars of the cost ratios (a-f, a_zeroing), log scale."""
-    by = {(r["scenario"], r["allocator"]): r for r in records}
-    groups = []
+def markdown(doc):
+    """A compact Markdown table of the ratios to the pool, for the README."""
+    by = {(r["scenario"], r["allocator"]): r for r in doc.get("records", [])}
+    cols = [a for a in ALLOCATORS if a[0] != BASE and any(k[1] == a[0] for k in by)]
+    boots = "; ".join(boot_label(g) for g in doc.get("guest_runs", []))
+    out = ["Ratio to `labyrinth_pool` in the same boot (%s; %s; g: success rate, other rows: cost)."
+           % (source_label(doc), boots), ""]
+    out.append("| scenario | " + " | ".join(c[1] for c in cols) + " |")
+    out.append("|---" * (len(cols) + 1) + "|")
     for sid, _ in SCENARIOS:
-        if sid == "g":
+        if not any(k[0] == sid for k in by):
             continue
-        groups.append((sid, sid, "ratio_to_labyrinth"))
-        if sid == "f":
-            groups.append(("f", "f p99", "ratio_p99"))
-    cols = [a for a in ALLOCATORS if a[0] != "labyrinth" and any(k[1] == a[0] for k in by)]
+        out.append("| %s | " % sid + " | ".join(fmt_ratio(by.get((sid, c[0]))) for c in cols)
+                   + " |")
+    return "\n".join(out)
+
+
+def plot_title(doc):
+    boots = []
+    for g in doc.get("guest_runs", []):
+        info = g.get("info") or {}
+        boots.append("%s boot init_on_alloc=%s" % (g.get("name"), info.get("init_on_alloc", "?")))
+    kernels = sorted({(g.get("info") or {}).get("kernel", "?") for g in doc.get("guest_runs", [])})
+    src = doc.get("source") or {}
+    return ("Cost of a page relative to labyrinth_pool, same boot (above 1: slower than the pool)"
+            "\\nkernel %s; %s; commit %s%s" % (", ".join(kernels), ", ".join(boots),
+                                              (src.get("commit") or "unknown")[:12],
+                                              " DIRTY TREE" if src.get("dirty") else ""))
+
+
+def plot(doc, png, gnuplot):
+    """Grouped bars of the cost ratios to the pool, log scale."""
+    records = doc.get("records", [])
+    by = {(r["scenario"], r["allocator"]): r for r in records}
+    cols = [a for a in ALLOCATORS if a[0] != BASE and any(k[1] == a[0] for k in by)]
     values = []
     with tempfile.TemporaryDirectory() as tmp:
         dat = os.path.join(tmp, "ratios.dat")
         with open(dat, "w") as f:
             f.write("scenario " + " ".join(c[0] for c in cols) + "\n")
-            for sid, label, key in groups:
+            for sid, label, key in PLOT_GROUPS:
                 if not any(k[0] == sid for k in by):
                     continue
                 cells = []
@@ -342,7 +473,7 @@ def plot(records, png, gnuplot):
                     r = by.get((sid, c[0]))
                     v = None
                     if r is not None and r["status"] == "ok":
-                        v = r.get(key) if key == "ratio_to_labyrinth" \
+                        v = r.get(key) if key == "ratio_to_pool" \
                             else r.get("extra", {}).get(key)
                     if v:
                         values.append(v)
@@ -353,11 +484,14 @@ def plot(records, png, gnuplot):
         lo = min(min(values) / 1.5, 0.5)
         hi = max(max(values) * 1.5, 2)
         script = os.path.join(tmp, "plot.gp")
+        plots = ", ".join("'%s' using %d:xtic(1) title columnheader(%d) linecolor rgb \"%s\""
+                          % (dat, i + 2, i + 2, COLOURS.get(c[0], "#444444"))
+                          for i, c in enumerate(cols))
         with open(script, "w") as f:
-            f.write("""set terminal pngcairo size 1400,720 font "sans,10" noenhanced
+            f.write("""set terminal pngcairo size 1500,760 font "sans,10" noenhanced
 set output '%s'
-set title "Cost of a page relative to labyrinth's default pool, same QEMU TCG boot (above 1: the peer is slower)"
-set ylabel "peer / labyrinth (log scale)"
+set title "%s"
+set ylabel "peer / labyrinth_pool (log scale)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -368,23 +502,91 @@ set grid ytics
 set key outside right top vertical
 set datafile missing "?"
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linewidth 2 linecolor rgb "black"
-set label "labyrinth = 1" at graph 0.005, first 1.08
-plot for [i=2:%d] '%s' using i:xtic(1) title columnheader(i)
-""" % (png, lo, hi, len(cols) + 1, dat))
+set label "labyrinth_pool = 1" at graph 0.005, first 1.15
+plot %s
+""" % (png, plot_title(doc), lo, hi, plots))
         res = subprocess.run([gnuplot, script], capture_output=True, text=True, check=False)
         if res.returncode != 0:
             return "gnuplot failed: " + res.stderr.strip()[:300]
     return None
 
 
+def check(doc, smoke):
+    """Every problem the records show: expected results, n/a, d's and g's own checks."""
+    records, guests = doc["records"], doc["guest_runs"]
+    problems = []
+    by = {(r["scenario"], r["allocator"]): r for r in records}
+    ran = {r["scenario"] for r in records}
+    for sid, allocs in EXPECTED.items():
+        if sid not in ran and not smoke and sid in ("a_zeroing", "h_zeroing") and \
+                not any(g["name"] == "zeroing" for g in guests):
+            continue
+        for a in allocs:
+            r = by.get((sid, a))
+            if r is None:
+                problems.append("missing %s/%s" % (sid, a))
+            elif (sid, a) in EXPECTED_NA:
+                if r["status"] != "n/a":
+                    problems.append("%s/%s should be n/a" % (sid, a))
+            elif r["status"] != "ok":
+                problems.append("%s/%s %s: %s" % (sid, a, r["status"], r.get("note", "")))
+            elif r.get("ratio_to_pool") is None:
+                problems.append("%s/%s has no ratio to the pool" % (sid, a))
+    for a in REMOTE_CHECKED:
+        r = by.get(("d", a))
+        if r is None or r["status"] == "n/a":
+            continue
+        ex = r.get("extra", {})
+        if "remote_frees" not in ex:
+            problems.append("d/%s: no remote_frees recorded" % a)
+        elif ex["remote_frees"] != ex["remote_frees_expected"] or not ex["remote_frees"]:
+            problems.append("d/%s: remote_frees rose by %s, %s pages were freed remotely"
+                            % (a, ex["remote_frees"], ex["remote_frees_expected"]))
+    for (sid, a), r in sorted(by.items()):
+        ex = r.get("extra", {})
+        if sid == "g" and r["status"] == "ok":
+            if ex.get("buddy_exhausted") is not True:
+                problems.append("g/%s: the page allocator was not exhausted" % a)
+            if a != "alloc_page" and not ex.get("tried", 0) > ex.get("reserve", 0):
+                problems.append("g/%s: %s tries do not exceed its reserve of %s"
+                                % (a, ex.get("tried"), ex.get("reserve")))
+        if sid == "f" and r["status"] == "ok" and not ex.get("timer_subtracted"):
+            problems.append("f/%s: timer overhead not measured and subtracted" % a)
+    return problems
+
+
+def read_argv(path):
+    """QEMU's argv as qemu-lib.sh's qemu_boot_once wrote it, one word a line."""
+    try:
+        with open(path) as f:
+            return f.read().split("\n")[:-1]
+    except OSError:
+        return None
+
+
+def write_json(doc, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--guest", action="append", default=[],
                     help="name:log:kernel-args of one guest boot")
+    ap.add_argument("--qemu-argv", action="append", default=[],
+                    help="name:file: the QEMU argv of that guest, one word a line")
     ap.add_argument("--native")
     ap.add_argument("--native-note")
-    ap.add_argument("--json", required=True)
-    ap.add_argument("--png", required=True)
+    ap.add_argument("--json")
+    ap.add_argument("--png")
+    ap.add_argument("--print", dest="print_json", metavar="JSON",
+                    help="print the table of a stored JSON and nothing else")
+    ap.add_argument("--markdown", metavar="JSON",
+                    help="print a Markdown table of a stored JSON's ratios")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--problem", action="append", default=[])
     ap.add_argument("--loadavg", default=None)
@@ -393,16 +595,34 @@ def main():
     ap.add_argument("--top", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     args = ap.parse_args()
 
+    if args.print_json or args.markdown:
+        with open(args.print_json or args.markdown) as f:
+            stored = json.load(f)
+        print(render(stored) if args.print_json else markdown(stored))
+        return 0
+    if not args.json or not args.png:
+        ap.error("--json and --png are required unless --print or --markdown is given")
+
     problems = list(args.problem)
     records, guests = [], []
+    argv = dict(spec.split(":", 1) for spec in args.qemu_argv)
     for spec in args.guest:
         name, log, kargs = spec.split(":", 2)
         rename = {"a": "a_zeroing", "h": "h_zeroing"} if name == "zeroing" else None
         recs, info, end, probs = parse_guest(log, rename)
         problems += probs
         records += [normalise(r) for r in recs]
-        guests.append({"name": name, "kernel_args": kargs, "info": info, "end": end,
-                       "log": os.path.relpath(log, args.top)})
+        run = {"name": name, "kernel_args": kargs, "info": info, "end": end,
+               "log": os.path.relpath(log, args.top)}
+        if name in argv:
+            words = read_argv(argv[name])
+            if words is None:
+                problems.append("%s guest: no QEMU argv in %s" % (name, argv[name]))
+            else:
+                run["qemu_argv"] = words
+                if "-append" in words[:-1]:
+                    run["kernel_cmdline"] = words[words.index("-append") + 1]
+        guests.append(run)
 
     native, native_note = None, args.native_note
     if args.native and os.path.exists(args.native):
@@ -432,6 +652,7 @@ def main():
                     if "TCG" in args.machine else "kernel figures measured on " + args.machine,
         },
         "source": git_source(args.top),
+        "baseline": BASE,
         "scenarios": {s: w for s, w in SCENARIOS},
         "allocators": {a: m for a, _, m in ALLOCATORS},
         "guest_runs": guests,
@@ -441,57 +662,48 @@ def main():
     if native_note:
         doc["native_note"] = native_note
 
-    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    tmp = args.json + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, args.json)
+    # the checks run first; their verdict goes into the JSON
+    problems += check(doc, args.smoke)
+    doc["checks"] = {"passed": not problems, "problems": problems}
 
-    print(render(records, native, args.machine))
-    if native is None:
-        print("\nNative figures: %s" % (native_note or "none"))
-    print("\nJSON: %s" % os.path.relpath(args.json, args.top))
+    out_json, out_png = args.json, args.png
+    if problems and not args.smoke:
+        # a failed full run never replaces latest: it is kept apart
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        base = "%s-%s" % ((doc["source"].get("commit") or "unknown")[:12], stamp)
+        failed = os.path.join(os.path.dirname(os.path.abspath(args.json)), "failed")
+        out_json = os.path.join(failed, base + ".json")
+        out_png = os.path.join(failed, base + ".png")
+    write_json(doc, out_json)
+
+    print(render(doc))
+    print("\nJSON: %s" % os.path.relpath(out_json, args.top))
 
     gnuplot = shutil.which("gnuplot")
     if gnuplot:
-        err = plot(records, os.path.abspath(args.png), gnuplot)
+        err = plot(doc, os.path.abspath(out_png), gnuplot)
     else:
         err = "gnuplot not installed (scripts/setup.sh installs gnuplot-nox)"
     if err:
-        problems.append("plot: " + err)
+        # after the JSON: a plot problem fails the run without a verdict change
+        print("bench: problem: plot: %s" % err)
     else:
-        print("PNG:  %s" % os.path.relpath(args.png, args.top))
-
-    # every expected result present, n/a exactly where the contract says so
-    by = {(r["scenario"], r["allocator"]): r for r in records}
-    ran = {r["scenario"] for r in records}
-    for sid, allocs in EXPECTED.items():
-        if sid not in ran and not args.smoke and sid == "a_zeroing" and \
-                not any(g["name"] == "zeroing" for g in guests):
-            continue
-        for a in allocs:
-            r = by.get((sid, a))
-            if r is None:
-                problems.append("missing %s/%s" % (sid, a))
-            elif (sid, a) in EXPECTED_NA:
-                if r["status"] != "n/a":
-                    problems.append("%s/%s should be n/a" % (sid, a))
-            elif r["status"] != "ok":
-                problems.append("%s/%s %s: %s" % (sid, a, r["status"], r.get("note", "")))
-            elif r.get("ratio_to_labyrinth") is None:
-                problems.append("%s/%s has no ratio" % (sid, a))
+        print("PNG:  %s" % os.path.relpath(out_png, args.top))
 
     if args.smoke:
-        if problems:
-            shown = "; ".join(problems[:6]) + ("; ..." if len(problems) > 6 else "")
+        if problems or err:
+            allp = problems + (["plot: " + err] if err else [])
+            shown = "; ".join(allp[:6]) + ("; ..." if len(allp) > 6 else "")
             print("FAIL: bench smoke (%s)" % shown)
             return 1
         print("PASS: bench smoke")
         return 0
     for p in problems:
         print("bench: problem: %s" % p)
-    return 1 if problems else 0
+    if problems:
+        print("bench: checks failed: %s kept apart, %s not replaced"
+              % (os.path.relpath(out_json, args.top), os.path.relpath(args.json, args.top)))
+    return 1 if problems or err else 0
 
 
 if __name__ == "__main__":

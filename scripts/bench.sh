@@ -6,10 +6,15 @@
 # QEMU (TCG, -smp 2, -m 1024) in bench mode (scripts/guest/bench.sh) and
 # collects the module's LABYRINTH-BENCH lines, then runs the native harness
 # (scripts/native.sh --full) when it exists, and writes
-#   bench/results/latest.json  machine, kernel, every record, native records
-#   bench/results/latest.png   grouped bars of the ratios to labyrinth
+#   bench/results/latest.json  machine, commit, QEMU argv and kernel command
+#                              line of each boot, every record, the checks'
+#                              verdict, native records
+#   bench/results/latest.png   grouped bars of the ratios to labyrinth_pool
+#   bench/results/report-latest.txt  the table, bench-report.py --print
+#                              of latest.json
 #   bench/results/prezero.json a page clear early or at grant, natively
-# and prints the table.  Two boots: the main one with init_on_alloc=0 and
+# and prints the table.  A run whose checks fail leaves latest.* alone: its
+# JSON and PNG go to bench/results/failed/<commit12>-<UTC time>.*.  Two boots: the main one with init_on_alloc=0 and
 # init_on_free=0, so that no allocator zeroes pages and the mechanisms are
 # compared like for like; a second one running scenarios a and h with
 # init_on_alloc=1, Debian's default, under which labyrinth's kernel-policy
@@ -154,6 +159,7 @@ else
 fi
 
 report=(--guest "main:$main_log:$main_kargs" --guest "zeroing:$zero_log:$zero_kargs"
+	--qemu-argv "main:$main_log.argv" --qemu-argv "zeroing:$zero_log.argv"
 	--json "$results/latest.json" --png "$results/latest.png"
 	--loadavg "$loadavg_start" "${report_native[@]}")
 [ "$smoke" = 0 ] || report+=(--smoke)
@@ -165,6 +171,13 @@ echo "bench: took $((SECONDS - start)) s ($guest_time s building and in the gues
 echo
 rc=0
 python3 "$top/scripts/bench-report.py" "${report[@]}" || rc=$?
+# a full run's table, reprinted from the stored JSON alone, for the docs'
+# gate; only when its checks passed, as only then latest.json was replaced
+if [ "$smoke" = 0 ] && [ "$rc" = 0 ]; then
+	python3 "$top/scripts/bench-report.py" --print "$results/latest.json" \
+		> "$results/report-latest.txt.tmp" &&
+		mv "$results/report-latest.txt.tmp" "$results/report-latest.txt" || rc=1
+fi
 [ "$smoke" = 1 ] || bash "$top/scripts/bench-nolock.sh" || rc=1
 [ "$smoke" = 1 ] || bash "$top/scripts/bench-dma.sh" || rc=1
 done_line=1

@@ -104,7 +104,8 @@ qemu_initramfs() (
 )
 
 # qemu_boot <kernel image> <initramfs> <log> <guest args>: boot and capture
-# the serial console into <log>.  Returns QEMU's status (124 on timeout).
+# the serial console into <log>, and QEMU's argv, one word a line, into
+# <log>.argv.  Returns QEMU's status (124 on timeout).
 # panic_on_warn/oops=panic turn any kernel splat into a stop that the
 # missing LABYRINTH-DONE marker reports; -no-reboot makes panic=-1 exit.
 #
@@ -132,12 +133,14 @@ qemu_boot_once() {
 	local kernel=$1 initrd=$2 log=$3 args=$4 rc=0
 
 	[ -f "$kernel" ] || { echo "no kernel image $kernel" >&2; return 1; }
+	local qemu=(qemu-system-x86_64 -accel tcg -smp "$qemu_smp" -m "$qemu_mem"
+		-nographic -no-reboot "${qemu_extra[@]}"
+		-kernel "$kernel" -initrd "$initrd"
+		-append "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic quiet $args")
+	# the exact command, one word a line, for reports (scripts/bench-report.py)
+	printf '%s\n' "${qemu[@]}" > "$log.argv"
 	# stdin from /dev/null: -nographic would otherwise put a terminal in raw mode.
-	timeout --kill-after=10 "$qemu_timeout" \
-		qemu-system-x86_64 -accel tcg -smp "$qemu_smp" -m "$qemu_mem" \
-		-nographic -no-reboot "${qemu_extra[@]}" \
-		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 panic_on_warn=1 panic=-1 oops=panic quiet $args" \
+	timeout --kill-after=10 "$qemu_timeout" "${qemu[@]}" \
 		< /dev/null > "$log" 2>&1 || rc=$?
 	# Serial output has CRLF line ends; keep the log plain text.
 	sed -i 's/\r$//' "$log"
