@@ -11,7 +11,8 @@
 # and 64 at a time, for labyrinth, page_pool, both with a sync for the
 # device, and alloc_page + dma_map_page + dma_unmap_page + free, all in one
 # boot.  scripts/bench-dma-report.py then writes
-#   bench/results/dma/dma-<commit>.json
+#   bench/results/dma/dma-latest.json and its table, report-latest.txt
+#   (a run whose checks fail goes to bench/results/failed/ instead)
 # and prints the ratio table: each peer's cost over labyrinth's.
 #
 # --smoke: tiny counts, results under .cache, and exactly one line,
@@ -58,7 +59,7 @@ dirty=0
 qemu_extra=(-machine q35 -device intel-iommu,intremap=off -device edu)
 # Like for like: no allocator clears pages on the kernel's behalf.
 kargs="lbt_mode=dmabench lbt_pages=64 intel_iommu=on iommu.strict=1 init_on_alloc=0 init_on_free=0 lbt_dmabench_args=$margs"
-report=(--commit "$commit" --dirty "$dirty" --json "$results/dma-$commit.json"
+report=(--commit "$commit" --dirty "$dirty"
 	--loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"
 	--qemu "qemu-system-x86_64 -accel tcg -smp $qemu_smp -m $qemu_mem -nographic -no-reboot ${qemu_extra[*]}")
 [ "$smoke" = 0 ] || report+=(--smoke)
@@ -100,4 +101,4 @@ else
 fi
 
 trap - EXIT
-exec python3 "$top/scripts/bench-dma-report.py" "${report[@]}"
+run_guest_report dma "$results" "$smoke" "${report[@]}"

@@ -9,7 +9,8 @@
 # alloc_pages_nolock(), labyrinth, page_pool and alloc_page(GFP_ATOMIC),
 # pair cost in process, hardirq and NMI context and success rates, all in
 # one boot per kernel.  scripts/bench-nolock-report.py then writes
-#   bench/results/nolock/nolock-<commit>.json
+#   bench/results/nolock/nolock-latest.json and its table, report-latest.txt
+#   (a run whose checks fail goes to bench/results/failed/ instead)
 # and prints a ratio table per kernel: each peer's cost over labyrinth's.
 #
 # --smoke: tiny counts, results under .cache, and exactly one line per
@@ -60,7 +61,7 @@ dirty=0
 # Like for like: no allocator clears pages on the kernel's behalf, except
 # alloc_pages_nolock(), which always does (its clear_page row shows the cost).
 kargs="lbt_mode=nolock lbt_pages=$pages init_on_alloc=0 init_on_free=0 lbt_nolock_args=$margs"
-report=(--commit "$commit" --dirty "$dirty" --json "$results/nolock-$commit.json"
+report=(--commit "$commit" --dirty "$dirty"
 	--loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"
 	--qemu "qemu-system-x86_64 -accel tcg -smp $qemu_smp -m $qemu_mem -nographic -no-reboot")
 [ "$smoke" = 0 ] || report+=(--smoke)
@@ -108,4 +109,4 @@ for ver in "${kernels[@]}"; do
 done
 
 trap - EXIT
-exec python3 "$top/scripts/bench-nolock-report.py" "${report[@]}"
+run_guest_report nolock "$results" "$smoke" "${report[@]}"

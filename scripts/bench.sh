@@ -180,5 +180,7 @@ if [ "$smoke" = 0 ] && [ "$rc" = 0 ]; then
 fi
 [ "$smoke" = 1 ] || bash "$top/scripts/bench-nolock.sh" || rc=1
 [ "$smoke" = 1 ] || bash "$top/scripts/bench-dma.sh" || rc=1
+# the docs' generated figures follow the results just stored
+[ "$smoke" = 1 ] || python3 "$top/scripts/docs-figures.py" --update || rc=1
 done_line=1
 exit "$rc"

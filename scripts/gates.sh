@@ -104,6 +104,10 @@ gate_stored_reports() {
 }
 gate_stored_reports nolock
 gate_stored_reports dma
+out=$cache/gate-report.out
+python3 "$top/scripts/bench-report.py" --print "$top/bench/results/latest.json" |
+	diff - "$top/bench/results/report-latest.txt" > "$out" 2>&1 || true
+gate "bench/results/report-latest.txt is the report of latest.json" "$out" '.'
 
 # Every figure in the docs comes from a stored result through a generator
 # (scripts/docs-figures.py): one PASS or FAIL line per README and RST file.

@@ -98,3 +98,31 @@ build_oot() {
 	copy_sources "$out"
 	make -s -C "$out" KDIR="$kdir" "$@" modules samples torture-module
 }
+
+# run_guest_report <name> <results dir> <smoke 0|1> <report args...>: run
+# scripts/bench-<name>-report.py.  A full run's result becomes
+# <results>/<name>-latest.json with its table, report-latest.txt (the docs
+# include it; the gates compare the two), only if its checks passed;
+# otherwise it is kept apart in bench/results/failed/ and the exit is 1.
+run_guest_report() {
+	local name=$1 results=$2 smoke=$3 rc=0 tmp stamp
+	shift 3
+
+	if [ "$smoke" = 1 ]; then
+		python3 "$top/scripts/bench-$name-report.py" --json "$results/$name-latest.json" "$@"
+		return
+	fi
+	tmp=$results/.$name-run.json
+	python3 "$top/scripts/bench-$name-report.py" --json "$tmp" "$@" || rc=$?
+	if [ "$rc" = 0 ]; then
+		mv "$tmp" "$results/$name-latest.json"
+		python3 "$top/scripts/bench-$name-report.py" --print "$results/$name-latest.json" \
+			> "$results/report-latest.txt"
+		return
+	fi
+	stamp=$(date -u +%Y%m%dT%H%M%SZ)
+	mkdir -p "$top/bench/results/failed"
+	[ ! -f "$tmp" ] || mv "$tmp" "$top/bench/results/failed/$name-$stamp.json"
+	echo "bench-$name: checks failed: result kept in bench/results/failed/$name-$stamp.json"
+	return 1
+}
