@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# scripts/explore.sh [--deep]: the interleaving explorer (bench/native/
-# explore.c) over the unmodified pool, every schedule of every scenario up
-# to its preemption bound, built with gcc and with clang, both with UBSan.
-# Then each bug of bench/native/mutations.py is put back into a copy of the
-# pool, one at a time, and the explorer must catch it.
+# scripts/explore.sh [--deep]: the interleaving explorer (explore/) over
+# the unmodified pool, every schedule of every scenario up to its
+# preemption bound, built with gcc and with clang, both with UBSan.  Then
+# each bug of explore/mutations.py is put back into a copy of the pool,
+# one at a time, and the explorer must catch it.
 #
 # --deep raises every scenario's bound by one (about 3 minutes).
 # Prints one line per scenario and per mutation:
@@ -27,7 +27,7 @@ out=$cache/explore
 mkdir -p "$out"
 failed=0
 start=$SECONDS
-native=$top/bench/native
+xdir=$top/explore
 
 # run_explorer <label> <binary>: one PASS/FAIL line per scenario; a crash
 # (a sanitizer report, a signal) ends the run without its scenario's line.
@@ -55,7 +55,7 @@ explore_with() {
 	local label=$1 bin=$out/explore target=$out/explore
 
 	[ "$label" = gcc ] || { bin=$out/explore-clang; target=$bin; }
-	if ! make -s -C "$native" OUT="$out" "$target" >"$out/build-$label.log" 2>&1; then
+	if ! make -s -C "$xdir" OUT="$out" "$target" >"$out/build-$label.log" 2>&1; then
 		cat "$out/build-$label.log"
 		fail "explore ($label build failed)"
 		return 1
@@ -69,8 +69,8 @@ catch_mutation() {
 	local name=$1 about=$2 src=$out/mut-$1.c bin=$out/explore-mut-$1 log=$out/mut-$1.log rc=0
 	local caught
 
-	if ! python3 "$native/mutations.py" "$name" "$top/labyrinth_pool.c" "$src" ||
-	   ! make -s -C "$native" OUT="$out" POOL_SRC="$src" EXPLORE="$bin" "$bin" \
+	if ! python3 "$xdir/mutations.py" "$name" "$top/labyrinth_pool.c" "$src" ||
+	   ! make -s -C "$xdir" OUT="$out" POOL_SRC="$src" EXPLORE="$bin" "$bin" \
 		>"$log" 2>&1; then
 		fail "explore catches $name (mutation does not apply or build, see $log)"
 		return 1
@@ -95,8 +95,8 @@ catch_div_without_ubsan() {
 	local src=$out/mut-$name-nodivcheck.c bin=$out/explore-clang-nodivcheck-$name
 	local log=$out/mut-$name-clang-nodivcheck.log
 
-	python3 "$native/mutations.py" "$name" "$top/labyrinth_pool.c" "$src" &&
-	make -s -C "$native" OUT="$out" POOL_SRC="$src" EXPLORE_CLANG="$bin" \
+	python3 "$xdir/mutations.py" "$name" "$top/labyrinth_pool.c" "$src" &&
+	make -s -C "$xdir" OUT="$out" POOL_SRC="$src" EXPLORE_CLANG="$bin" \
 		XSAN="-fsanitize=undefined -fno-sanitize=integer-divide-by-zero -fno-sanitize-recover=all" \
 		"$bin" >"$log" 2>&1 && "$bin" --scenario growth-last-segment >>"$log" 2>&1 || rc=$?
 	if grep -q '^VIOLATION: growth-last-segment: SIGFPE' "$log"; then
@@ -128,7 +128,7 @@ spawn gcc explore_with gcc
 spawn clang explore_with clang
 while IFS=$'\t' read -r name about; do
 	spawn "mut-$name" catch_mutation "$name" "$about"
-done < <(python3 "$native/mutations.py" --list)
+done < <(python3 "$xdir/mutations.py" --list)
 spawn nodivcheck catch_div_without_ubsan
 wait
 for id in "${jobs_started[@]}"; do

@@ -28,7 +28,7 @@
 #define _RET_IP_		((unsigned long)__builtin_return_address(0))
 
 /*
- * Switch points for the interleaving explorer (explore.c): built with
+ * Switch points for the interleaving explorer (explore/): built with
  * -DLAB_EXPLORE, every shared access the shims model (marked accesses,
  * atomics, this_cpu ops, irq_work) first calls into the explorer's
  * scheduler, which may run another actor there.  Nothing otherwise.

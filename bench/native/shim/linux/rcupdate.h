@@ -5,7 +5,7 @@
  *
  * Threads here never outlive the pools they use (the harness joins them
  * before it destroys), so the plain build has nothing to wait for.  The
- * interleaving explorer (explore.c, -DLAB_EXPLORE) tracks each actor's
+ * interleaving explorer (explore/, -DLAB_EXPLORE) tracks each actor's
  * read side and makes synchronize_rcu() wait for every reader that had
  * started when it was called, as a grace period does.
  */

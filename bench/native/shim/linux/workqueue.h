@@ -3,7 +3,7 @@
  * Shim of <linux/workqueue.h>: one kworker thread (shim.c, started on the
  * first queue_work()) runs queued items in order, in "process context";
  * under the explorer (-DLAB_EXPLORE) the kworker is an actor of its own
- * and explore.c implements these functions.
+ * and explore/sched.c implements these functions.
  * Same contract as the kernel's: queueing a pending item does nothing and
  * returns false; an item is no longer pending once it starts, so it can be
  * queued again while it runs.  The kworker runs as CPU 0 for the per-CPU

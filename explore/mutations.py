@@ -172,7 +172,7 @@ def main():
     for old, new in MUTATIONS[name][1]:
         if text.count(old) != 1:
             print(f"mutation {name}: the text it replaces occurs {text.count(old)} times "
-                  f"in {src}; update bench/native/mutations.py", file=sys.stderr)
+                  f"in {src}; update explore/mutations.py", file=sys.stderr)
             return 1
         text = text.replace(old, new)
     open(out, "w").write(text)
