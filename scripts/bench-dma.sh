@@ -54,7 +54,9 @@ flock "$lock_fd"
 
 commit=$(git -C "$top" rev-parse --short=12 HEAD 2> /dev/null || echo unknown)
 dirty=0
-[ -z "$(git -C "$top" status --porcelain --untracked-files=no 2> /dev/null)" ] || dirty=1
+# the runs' own outputs under bench/results/ do not make the tree dirty
+[ -z "$(git -C "$top" status --porcelain --untracked-files=no -- . ':(exclude)bench/results' \
+	2> /dev/null)" ] || dirty=1
 # shellcheck disable=SC2054 # commas inside QEMU option values
 qemu_extra=(-machine q35 -device intel-iommu,intremap=off -device edu)
 # Like for like: no allocator clears pages on the kernel's behalf.

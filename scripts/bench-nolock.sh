@@ -57,7 +57,9 @@ flock "$lock_fd"
 
 commit=$(git -C "$top" rev-parse --short=12 HEAD 2> /dev/null || echo unknown)
 dirty=0
-[ -z "$(git -C "$top" status --porcelain --untracked-files=no 2> /dev/null)" ] || dirty=1
+# the runs' own outputs under bench/results/ do not make the tree dirty
+[ -z "$(git -C "$top" status --porcelain --untracked-files=no -- . ':(exclude)bench/results' \
+	2> /dev/null)" ] || dirty=1
 # Like for like: no allocator clears pages on the kernel's behalf, except
 # alloc_pages_nolock(), which always does (its clear_page row shows the cost).
 kargs="lbt_mode=nolock lbt_pages=$pages init_on_alloc=0 init_on_free=0 lbt_nolock_args=$margs"

@@ -196,7 +196,9 @@ def git_source(top):
         return subprocess.run(["git", "-C", top] + list(args), capture_output=True,
                               text=True, check=False).stdout.strip()
     commit = git("rev-parse", "HEAD")
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    # the run's own outputs under bench/results/ do not make the tree dirty
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                     ":(exclude)bench/results"))
     return {"commit": commit or None, "dirty": dirty}
 
 
