@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the torture engine (torture/labyrinth_torture_engine.c) for
+ * KUnit: the torture engine (torture/engine.c and its siblings) for
  * labyrinth.torture_seconds seconds, with CPU hotplug done by the engine
  * itself.  Kernels built with KASAN, lockdep or KCSAN turn whatever the
  * torture provokes into a report that fails the run.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * labyrinth torture engine, shared by the labyrinth_torture module and the
- * labyrinth_torture KUnit suite.  See torture/labyrinth_torture_engine.c.
+ * labyrinth_torture KUnit suite.  See torture/engine.c.
  */
 #ifndef _LABYRINTH_TORTURE_H
 #define _LABYRINTH_TORTURE_H
