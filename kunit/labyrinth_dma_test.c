@@ -18,14 +18,9 @@
 #include <linux/slab.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
-#include "../labyrinth_internal.h"
+#include "labyrinth_test.h"
 
 #define TEST_DMA_FRAMES	64
-
-static void test_dma_pool_exit(void *data)
-{
-	labyrinth_pool_destroy(data);
-}
 
 /*
  * A test device that can reach all of memory, unregistered when the test
@@ -58,16 +53,8 @@ static struct labyrinth_pool *test_dma_pool(struct kunit *test, struct device *d
 	struct labyrinth_pool *pool = labyrinth_pool_create_config(&cfg);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_dma_pool_exit, pool));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
 	return pool;
-}
-
-static struct labyrinth_stats test_dma_stats(struct labyrinth_pool *pool)
-{
-	struct labyrinth_stats st;
-
-	labyrinth_pool_read_stats(pool, &st);
-	return st;
 }
 
 /* Every frame the pool has now, with interrupts off so growth cannot add more. */
@@ -152,7 +139,7 @@ static void test_dma_foreign_pointer(struct kunit *test)
 	void *own, *other;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, plain);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_dma_pool_exit, plain));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, plain));
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	own = labyrinth_pool_alloc(pool);
 	other = labyrinth_pool_alloc(plain);
@@ -189,7 +176,7 @@ static void test_dma_syncs(struct kunit *test)
 	cfg.dma_max_len = 2048;
 	pool = labyrinth_pool_create_config(&cfg);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_dma_pool_exit, pool));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, labyrinth_pool_exit, pool));
 	n = labyrinth_pool_alloc_bulk(pool, ring, ARRAY_SIZE(ring));
 	KUNIT_ASSERT_EQ(test, n, ARRAY_SIZE(ring));
 
@@ -231,7 +218,7 @@ static void test_dma_growth_maps_new_frames(struct kunit *test)
 		n += test_dma_drain(pool, got + n, 129 - n);
 	}
 	KUNIT_EXPECT_EQ(test, n, 128);
-	KUNIT_EXPECT_EQ(test, test_dma_stats(pool).nr_frames, 128);
+	KUNIT_EXPECT_EQ(test, test_stats(pool).nr_frames, 128);
 	test_dma_check_frames(test, pool, dev, got, n);
 	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, n));
 }
@@ -354,7 +341,7 @@ static void test_dma_map_failure_at_growth(struct kunit *test)
 	queue_work(system_unbound_wq, &pool->grow_work);
 	flush_work(&pool->grow_work);
 	KUNIT_EXPECT_LT(test, abs_diff(before, test_dma_free_pages()), 256);
-	st = test_dma_stats(pool);
+	st = test_stats(pool);
 	KUNIT_EXPECT_GE(test, st.refill_failures, 1);
 	KUNIT_EXPECT_EQ(test, st.refills, 0);
 	KUNIT_EXPECT_EQ(test, st.nr_frames, 64);
@@ -365,24 +352,12 @@ static void test_dma_map_failure_at_growth(struct kunit *test)
 	queue_work(system_unbound_wq, &pool->grow_work);
 	flush_work(&pool->grow_work);
 	/* one step of 16 frames reaches the cap: nothing grows behind the drain */
-	st = test_dma_stats(pool);
+	st = test_stats(pool);
 	KUNIT_EXPECT_EQ(test, st.nr_frames, 80);
 	m = test_dma_drain(pool, got + n, 81 - n);
 	KUNIT_EXPECT_EQ(test, n + m, 80);
 	test_dma_check_frames(test, pool, dev, got, n + m);
 	KUNIT_EXPECT_EQ(test, 0, labyrinth_pool_free_bulk(pool, got, n + m));
-}
-
-/* Exact exhaustion counts: hold the background wipe off, as the pool suite does. */
-static int test_dma_hold_off_wipe(struct kunit_suite *suite)
-{
-	WRITE_ONCE(labyrinth_wipe_held_off, true);
-	return 0;
-}
-
-static void test_dma_resume_wipe(struct kunit_suite *suite)
-{
-	WRITE_ONCE(labyrinth_wipe_held_off, false);
 }
 
 static struct kunit_case labyrinth_dma_cases[] = {
@@ -398,8 +373,9 @@ static struct kunit_case labyrinth_dma_cases[] = {
 
 static struct kunit_suite labyrinth_dma_suite = {
 	.name = "labyrinth_dma",
-	.suite_init = test_dma_hold_off_wipe,
-	.suite_exit = test_dma_resume_wipe,
+	/* exact exhaustion counts: the wipe held off, as in the pool suites */
+	.suite_init = test_hold_off_wipe,
+	.suite_exit = test_resume_wipe,
 	.test_cases = labyrinth_dma_cases,
 };
 
